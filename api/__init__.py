@@ -1,0 +1,1 @@
+"""Thin Litestar read API and dashboard over the index (planned)."""

@@ -1,0 +1,1 @@
+"""Streams Starknet events into DuckDB, resumable and reorg-safe (planned)."""

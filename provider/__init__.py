@@ -1,0 +1,1 @@
+"""JAX provider workers and the task scheduler (planned)."""
