@@ -50,6 +50,13 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from smainer.demo import run_demo
+
+    run_demo()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="smainer",
@@ -75,6 +82,16 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--out", help="artifact folder (default: <checkout>/smainer/artifacts)")
     build.add_argument("--contract", action="append", help="build only this contract (repeatable)")
     build.set_defaults(handler=_cmd_build)
+
+    demo = sub.add_parser(
+        "demo",
+        help="run one task's whole life on the in-process chain",
+        description=(
+            "Deploy the committed Token and Escrow on an in-process chain, escrow a task, register "
+            "a node, assign, compute, prove and get paid, printing Cairo steps and balances."
+        ),
+    )
+    demo.set_defaults(handler=_cmd_demo)
     return parser
 
 
