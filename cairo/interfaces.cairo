@@ -255,3 +255,31 @@ trait IEscrow<TContractState> {
     /// Whether task creation and assignment are paused.
     fn is_paused(self: @TContractState) -> bool;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Universal Deployer
+// ---------------------------------------------------------------------------------------------
+
+/// Universal Deployer Contract (OpenZeppelin UDC semantics): deploys any declared class for
+/// callers that cannot run `deploy_syscall` themselves, such as accounts.
+#[starknet::interface]
+trait IUniversalDeployer<TContractState> {
+    /// Deploys `class_hash` with constructor `calldata` and returns the new address. With
+    /// `not_from_zero` the salt becomes `pedersen(caller, salt)` and the UDC is the deployer
+    /// of record; without it the address depends on `salt` alone (deployed "from zero").
+    fn deploy_contract(
+        ref self: TContractState,
+        class_hash: ClassHash,
+        salt: felt252,
+        not_from_zero: bool,
+        calldata: Array<felt252>
+    ) -> ContractAddress;
+    /// camelCase alias of `deploy_contract` (what starknet-py's `Deployer` calls).
+    fn deployContract(
+        ref self: TContractState,
+        class_hash: ClassHash,
+        salt: felt252,
+        not_from_zero: bool,
+        calldata: Array<felt252>
+    ) -> ContractAddress;
+}

@@ -7,3 +7,4 @@ mod interfaces;
 mod token;
 mod account;
 mod escrow;
+mod udc;

@@ -7,14 +7,28 @@ so a test or a caller can build one by hand and nothing depends on hidden global
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 def _env_path(name: str, default: Path) -> Path:
     value = os.environ.get(name)
     return Path(value).expanduser() if value else default
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value, 0) if value else default
+
+
+def _env_optional(name: str, convert: Callable[[str], T]) -> T | None:
+    value = os.environ.get(name)
+    return convert(value) if value else None
 
 
 def _default_cache_dir() -> Path:
@@ -35,10 +49,76 @@ class ToolchainSettings:
 
 
 @dataclass(frozen=True)
+class DevnetSettings:
+    """The embedded devnet (``smainer devnet``); command-line flags override these."""
+
+    host: str = "127.0.0.1"
+    """Interface to listen on (``SMAINER_DEVNET_HOST``); loopback by default."""
+
+    port: int = 5050
+    """TCP port (``SMAINER_DEVNET_PORT``), starknet-devnet's default."""
+
+    seed: int = 0
+    """Seed of the predeployed accounts' keys (``SMAINER_DEVNET_SEED``): same seed, same keys."""
+
+    accounts: int = 10
+    """How many funded accounts to predeploy (``SMAINER_DEVNET_ACCOUNTS``)."""
+
+    initial_balance: int = 10**21
+    """Each predeployed account's STRK balance in FRI (``SMAINER_DEVNET_INITIAL_BALANCE``)."""
+
+    block_time: float | None = None
+    """Seconds between blocks (``SMAINER_DEVNET_BLOCK_TIME``); ``None``: a block per transaction."""
+
+    dump_path: Path | None = None
+    """Where ``devnet_dump`` (and shutdown) writes the state (``SMAINER_DEVNET_DUMP_PATH``)."""
+
+    load_path: Path | None = None
+    """State file to load at start (``SMAINER_DEVNET_LOAD_PATH``)."""
+
+    chain_id: str = "SN_SEPOLIA"
+    """Chain id short string the devnet reports (``SMAINER_DEVNET_CHAIN_ID``)."""
+
+
+@dataclass(frozen=True)
+class NetworkSettings:
+    """RPC endpoints of the named networks ``smainer deploy --network NAME`` understands."""
+
+    devnet_rpc_url: str = "http://127.0.0.1:5050/rpc"
+    """The embedded devnet (``SMAINER_DEVNET_RPC_URL``)."""
+
+    sepolia_rpc_url: str | None = None
+    """A Sepolia JSON-RPC 0.10 endpoint (``SMAINER_SEPOLIA_RPC_URL``); none is built in."""
+
+    mainnet_rpc_url: str | None = None
+    """A mainnet JSON-RPC 0.10 endpoint (``SMAINER_MAINNET_RPC_URL``); none is built in."""
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    """The account that signs deployments on a real network. Secrets never appear in ``repr``."""
+
+    address: str | None = None
+    """Account contract address (``SMAINER_ACCOUNT_ADDRESS``)."""
+
+    private_key: str | None = field(default=None, repr=False)
+    """Private key (``SMAINER_PRIVATE_KEY``); prefer a keystore. Never pass it as a flag."""
+
+    keystore: Path | None = None
+    """Encrypted JSON keystore, as starkli and eth-keyfile write them (``SMAINER_KEYSTORE``)."""
+
+    keystore_password: str | None = field(default=None, repr=False)
+    """Keystore password (``SMAINER_KEYSTORE_PASSWORD``); asked for on the terminal if unset."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """All of Smainer's settings, grouped by the part that uses them."""
 
     toolchain: ToolchainSettings = field(default_factory=ToolchainSettings)
+    devnet: DevnetSettings = field(default_factory=DevnetSettings)
+    networks: NetworkSettings = field(default_factory=NetworkSettings)
+    account: AccountSettings = field(default_factory=AccountSettings)
 
 
 @cache
@@ -48,5 +128,29 @@ def get_settings() -> Settings:
         toolchain=ToolchainSettings(
             cache_dir=_env_path("SMAINER_CACHE_DIR", _default_cache_dir()),
             pip_index_args=tuple(os.environ.get("SMAINER_PIP_ARGS", "").split()),
-        )
+        ),
+        devnet=DevnetSettings(
+            host=os.environ.get("SMAINER_DEVNET_HOST", DevnetSettings.host),
+            port=_env_int("SMAINER_DEVNET_PORT", DevnetSettings.port),
+            seed=_env_int("SMAINER_DEVNET_SEED", DevnetSettings.seed),
+            accounts=_env_int("SMAINER_DEVNET_ACCOUNTS", DevnetSettings.accounts),
+            initial_balance=_env_int(
+                "SMAINER_DEVNET_INITIAL_BALANCE", DevnetSettings.initial_balance
+            ),
+            block_time=_env_optional("SMAINER_DEVNET_BLOCK_TIME", float),
+            dump_path=_env_optional("SMAINER_DEVNET_DUMP_PATH", Path),
+            load_path=_env_optional("SMAINER_DEVNET_LOAD_PATH", Path),
+            chain_id=os.environ.get("SMAINER_DEVNET_CHAIN_ID", DevnetSettings.chain_id),
+        ),
+        networks=NetworkSettings(
+            devnet_rpc_url=os.environ.get("SMAINER_DEVNET_RPC_URL", NetworkSettings.devnet_rpc_url),
+            sepolia_rpc_url=os.environ.get("SMAINER_SEPOLIA_RPC_URL"),
+            mainnet_rpc_url=os.environ.get("SMAINER_MAINNET_RPC_URL"),
+        ),
+        account=AccountSettings(
+            address=os.environ.get("SMAINER_ACCOUNT_ADDRESS"),
+            private_key=os.environ.get("SMAINER_PRIVATE_KEY"),
+            keystore=_env_optional("SMAINER_KEYSTORE", Path),
+            keystore_password=os.environ.get("SMAINER_KEYSTORE_PASSWORD"),
+        ),
     )

@@ -21,6 +21,7 @@ CONTRACT_PATHS: dict[str, str] = {
     "Token": "smainer::token::Token",
     "Account": "smainer::account::Account",
     "Escrow": "smainer::escrow::Escrow",
+    "UniversalDeployer": "smainer::udc::UniversalDeployer",
 }
 """Every contract Smainer builds: artifact name -> Cairo path of its ``#[starknet::contract]``."""
 

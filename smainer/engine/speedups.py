@@ -17,8 +17,15 @@ Levers (see /work/shared/notes/cairo-vm-costs.md):
    its accessed-address set are built once per runnable program and copied into each run.
 5. ``div_mod`` (VM deductions, EC builtin, signature code): ``pow(m, -1, p)`` instead of sympy's
    ``igcdex``; same result, and the same AssertionError when ``m`` is not invertible.
+7. Per-run memory scans skip the program's cells, which are known per class: validating existing
+   memory, ``end_run`` (accessed-address relocation, auto-deductions, effective sizes),
+   ``verify_secure_runner``, the builtins' security-check scan and the memory-hole count each
+   scan only the cells the run added (see the section's comment for why that is exact).
+8. The syscall structs' ``CairoStructFactory`` builds each struct's namedtuple type and looks up
+   its definition once per process instead of on every syscall.
+9. ``VirtualMachineBase.load_hints``: each program's hint table is built once and copied.
 
-Patches 3-6 replace attributes of cairo-lang modules/classes once, at :func:`install`; each
+Patches 3-9 replace attributes of cairo-lang modules/classes once, at :func:`install`; each
 patched function checks :func:`is_enabled` on every call and otherwise runs the stock code.
 """
 
@@ -26,18 +33,25 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import itertools
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
+from starkware.cairo.common import cairo_function_runner as _function_runner
+from starkware.cairo.common.structs import CairoStructFactory
+from starkware.cairo.lang.compiler.program import Program
 from starkware.cairo.lang.vm import builtin_runner as _builtin_runner
 from starkware.cairo.lang.vm import cairo_runner as _cairo_runner
+from starkware.cairo.lang.vm import security as _security
 from starkware.cairo.lang.vm import (
     virtual_machine_base as _vm_base,
 )
 from starkware.cairo.lang.vm import vm_core as _vm_core
 from starkware.cairo.lang.vm.relocatable import RelocatableValue
+from starkware.cairo.lang.vm.vm_exceptions import SecurityError
 from starkware.python import math_utils as _math_utils
+from starkware.starknet.core.os import syscall_handler as _syscall_handler
 
 __all__ = [
     "disabled",
@@ -47,6 +61,10 @@ __all__ = [
     "runnable_program",
     "set_enabled",
 ]
+
+# Levers 7-9 can be turned off one by one (names "program_cells", "structs", "hints"), only to
+# measure what each buys; ``set_enabled(False)`` turns everything off.
+_disabled_levers: set[str] = set()
 
 _enabled = True
 _programs: dict[tuple[int, tuple[str, ...]], tuple[Any, Any]] = {}
@@ -107,7 +125,9 @@ def _offsets_by_segment(runner: Any) -> dict[int, list[Any]]:
     cached: dict[int, list[Any]] | None = getattr(runner, "_smainer_addresses_by_segment", None)
     if cached is None:
         cached = {}
-        for address in runner.vm_memory:
+        # Lever 7: the program's own cells are not in any builtin segment (checked by the caller).
+        run = _ended_run(runner)
+        for address in runner.vm_memory if run is None else run[1]:
             if isinstance(address, RelocatableValue):
                 cached.setdefault(address.segment_index, []).append(address)
         runner._smainer_addresses_by_segment = cached
@@ -146,6 +166,10 @@ class _SegmentMemoryView:
 def _run_security_checks(self: Any, runner: Any) -> None:
     if not _enabled:
         _stock_security_checks(self, runner)
+        return
+    run = _ended_run(runner)
+    if run is not None and self.base.segment_index == run[0].base.segment_index:
+        _stock_security_checks(self, runner)  # never for real builtins; keeps lever 7 exact
         return
     addresses = _offsets_by_segment(runner).get(self.base.segment_index, [])
     _stock_security_checks(self, _SegmentRunnerView(runner, addresses))
@@ -186,19 +210,38 @@ def _div_mod(n: int, m: int, p: int) -> int:
 
 _stock_initialize_state: Callable[..., None] = _cairo_runner.CairoRunner.initialize_state
 _stock_vm_init: Callable[..., None] = _vm_core.VirtualMachine.__init__
-_program_cells: dict[tuple[int, int, int], tuple[Any, dict[Any, int], frozenset[Any]]] = {}
 
 
-def _cells_for(program: Any, program_base: Any) -> tuple[dict[Any, int], frozenset[Any]] | None:
-    """The program's ``{address: word}`` cells and address set at ``program_base`` (cached)."""
+class _KnownProgram(NamedTuple):
+    """A program's cells at one base, built once (see :func:`_cells_for`)."""
+
+    base: RelocatableValue
+    size: int  # len(program.data)
+    words: dict[Any, Any]  # {address: word}
+    addresses: frozenset[Any]  # the same address objects as ``words``' keys
+    all_ints: bool  # every word is an int (so it is a valid memory value)
+
+
+_program_cells: dict[tuple[int, int, int], tuple[Any, _KnownProgram]] = {}
+
+
+def _cells_for(program: Any, program_base: Any) -> _KnownProgram | None:
+    """The program's cells and address set at ``program_base`` (cached per program and base)."""
     if not isinstance(program_base, RelocatableValue):
         return None
     key = (id(program), program_base.segment_index, program_base.offset)
     cached = _program_cells.get(key)
     if cached is None or cached[0] is not program:
-        cells = {program_base + i: word for i, word in enumerate(program.data)}
-        cached = _program_cells[key] = (program, cells, frozenset(cells))
-    return cached[1], cached[2]
+        words = {program_base + i: word for i, word in enumerate(program.data)}
+        known = _KnownProgram(
+            base=program_base,
+            size=len(program.data),
+            words=words,
+            addresses=frozenset(words),
+            all_ints=all(isinstance(word, int) for word in program.data),
+        )
+        cached = _program_cells[key] = (program, known)
+    return cached[1]
 
 
 def _initialize_state(self: Any, entrypoint: Any, stack: Any) -> None:
@@ -206,49 +249,403 @@ def _initialize_state(self: Any, entrypoint: Any, stack: Any) -> None:
     data = self.memory.data
     # Bulk-load only where the stock per-cell writes could not have failed or differed:
     # the memory is not frozen and none of the program's cells is written yet.
-    if cells is None or self.memory._frozen or any(addr in cells[0] for addr in data):
+    if cells is None or self.memory._frozen or any(addr in cells.words for addr in data):
         _stock_initialize_state(self, entrypoint, stack)
         return
     self.initial_pc = self.program_base + self._to_pc(entrypoint)
-    data.update(cells[0])
+    # Where the program's cells sit in the dict's insertion order (lever 7; see _added_keys).
+    self.memory._smainer_block = (data, len(data), cells)
+    data.update(cells.words)
     self.load_data(self.execution_base, stack)
 
 
 def _vm_init(self: Any, program: Any, run_context: Any, *args: Any, **kwargs: Any) -> None:
-    _stock_vm_init(
-        self, _without_data(program) if _enabled else program, run_context, *args, **kwargs
-    )
-    if _enabled:
-        self.program = program
-        base = kwargs.get("program_base")
-        cells = _cells_for(program, run_context.pc if base is None else base)
-        if cells is None:
-            base = run_context.pc if base is None else base
-            self.accessed_addresses = {base + i for i in range(len(program.data))}
-        else:
-            self.accessed_addresses = set(cells[1])
+    if not _enabled:
+        _stock_vm_init(self, program, run_context, *args, **kwargs)
+        return
+    # ``program_base`` is VirtualMachine.__init__'s 6th parameter (4th after run_context).
+    base = kwargs["program_base"] if "program_base" in kwargs else (args[3:4] or [None])[0]
+    base = run_context.pc if base is None else base
+    cache_hints = "hints" not in _disabled_levers and isinstance(program, Program)
+    _stock_vm_init(self, _without_data(program, cache_hints), run_context, *args, **kwargs)
+    self.program = program
+    if cache_hints:
+        # Lever 9: the hints as the stock ``load_hints`` would have loaded them (after the
+        # debug info, which they do not depend on).
+        hints, hint_pc_and_index = _loaded_hints(self, program, base)
+        self.hints = dict(hints)
+        self.hint_pc_and_index = dict(hint_pc_and_index)
+    cells = _cells_for(program, base)
+    if cells is None:
+        self.accessed_addresses = {base + i for i in range(len(program.data))}
+    else:
+        self.accessed_addresses = set(cells.addresses)
+        if "program_cells" not in _disabled_levers:
+            self._smainer_program = cells  # lever 7: this run's program cells are known
 
 
-_short_programs: dict[int, tuple[Any, Any]] = {}
+_short_programs: dict[tuple[int, bool], tuple[Any, Any]] = {}
 
 
-def _without_data(program: Any) -> Any:
-    """A shallow copy of the program with empty ``data`` (cached), so the stock
-    ``VirtualMachine.__init__`` skips building the accessed-address set but still loads hints;
-    :func:`_vm_init` then puts the real program and the cached set back."""
-    cached = _short_programs.get(id(program))
+def _without_data(program: Any, without_hints: bool) -> Any:
+    """A shallow copy of the program with empty ``data`` (and ``hints`` if asked; cached), so
+    the stock ``VirtualMachine.__init__`` skips building the accessed-address set (and loading
+    hints); :func:`_vm_init` then puts the real program, the cached set and hints back."""
+    key = (id(program), without_hints)
+    cached = _short_programs.get(key)
     if cached is None or cached[0] is not program:
         short = copy.copy(program)
         object.__setattr__(short, "data", [])
-        cached = _short_programs[id(program)] = (program, short)
+        if without_hints:
+            object.__setattr__(short, "hints", {})
+        cached = _short_programs[key] = (program, short)
     return cached[1]
+
+
+# 9. Hints loaded once per program.
+#
+# ``VirtualMachineBase.load_hints`` builds, per run, a ``CompiledHint`` (compiled code plus a
+# ``consts`` closure over the program and the hint, nothing of the VM) for every hint of the
+# class, ~1,000 for the escrow. What it builds depends only on the VM class (``compile_hint``),
+# the program and the program base, and hint ids count from 0 in a fresh VM; so it is built once
+# and each VM gets copies of the two dicts (the ``CompiledHint`` objects are never mutated).
+
+_hint_tables: dict[tuple[type, int, Any], tuple[Any, dict[Any, Any], dict[int, Any]]] = {}
+
+
+def _loaded_hints(vm: Any, program: Any, base: Any) -> tuple[dict[Any, Any], dict[int, Any]]:
+    key = (type(vm), id(program), base)
+    cached = _hint_tables.get(key)
+    if cached is None or cached[0] is not program:
+        assert not vm.hints, "hints must load into a fresh VM"
+        assert not vm.hint_pc_and_index, "hints must load into a fresh VM"
+        vm.load_hints(program, base)
+        cached = _hint_tables[key] = (program, dict(vm.hints), dict(vm.hint_pc_and_index))
+    return cached[1], cached[2]
+
+
+# 7. Per-run scans skip the program's cells.
+#
+# Every run's memory holds the whole program (22k cells for the escrow), and cairo-lang scans all
+# of memory several times per run. The program's cells are known per class (lever 6 loaded them
+# from ``_KnownProgram.words``), and memory is write-once, so after the run they still hold the
+# same int words (a write to a program cell either repeats its word or fails the run). For these
+# cells each scan provably does nothing or adds a number known in advance:
+#
+# * validation rules and auto-deduction rules exist only for builtin segments; if the program's
+#   segment had any, the stock scan is used.
+# * ``end_run``'s relocation of accessed addresses is the identity without relocation rules.
+# * effective sizes: the program's cells contribute ``base.offset + size`` to their segment.
+# * ``verify_secure_runner``: the cells are relocatable, with offsets in
+#   ``[base.offset, base.offset + size)``, hold ints, and are in no builtin segment; the stock
+#   scan is used if any of that does not hold for the program at hand.
+# * memory holes: the program's offsets are all accessed (the VM starts with them in its
+#   accessed set), so they add ``size`` distinct offsets to their segment's count.
+#
+# The other cells (see :func:`_added_keys`, which lists them in the memory dict's order, as the
+# stock scans meet them) are still checked exactly as stock does, including every cell a contract
+# wrote and every cell beyond the program in its segment. Where a narrowed scan meets an error,
+# the stock scan runs again so the error raised is the one stock raises first. Anything unexpected
+# (the program's cells not all in memory or not all accessed, proof mode, ...) takes the stock
+# path.
+
+_stock_end_run: Callable[..., None] = _cairo_runner.CairoRunner.end_run
+_stock_get_memory_holes: Callable[[Any], int] = _cairo_runner.CairoRunner.get_memory_holes
+_stock_verify_auto_deductions: Callable[[Any], None] = (
+    _vm_base.VirtualMachineBase.verify_auto_deductions
+)
+_stock_validate_existing_memory: Callable[[Any], None] = (
+    _vm_base.VirtualMachineBase.validate_existing_memory
+)
+_stock_verify_secure_runner: Callable[..., None] = _security.verify_secure_runner
+
+
+def _ended_run(runner: Any) -> tuple[_KnownProgram, list[Any]] | None:
+    """The program and the run-added memory addresses recorded by :func:`_end_run`, if any."""
+    if not _enabled:
+        return None
+    run: tuple[_KnownProgram, list[Any]] | None = getattr(runner, "_smainer_run", None)
+    return run
+
+
+def _added_keys(memory: Any, known: _KnownProgram) -> list[Any] | None:
+    """The memory's addresses other than the program's, in the dict's (stock scan) order; None
+    unless all the program's cells are in memory.
+
+    Fast path: ``_initialize_state`` inserted the program's cells as one block into a dict that
+    held none of them, and cairo-lang never deletes memory cells, so the dict's order is
+    [cells before the block] + [the block] + [cells written since]: both ends are read
+    without walking the block. Otherwise (e.g. ``relocate_memory`` replaced the dict), a scan
+    that skips the program's addresses.
+    """
+    data = memory.data
+    block = getattr(memory, "_smainer_block", None)
+    if block is not None and block[0] is data and block[2] is known and type(data) is dict:
+        before = block[1]
+        after = len(data) - before - known.size
+        if after >= 0:
+            tail = list(itertools.islice(reversed(data), after))
+            tail.reverse()
+            return [*itertools.islice(data, before), *tail]
+    if not isinstance(data, dict):
+        return None
+    rest = [addr for addr in data if addr not in known.addresses]
+    return rest if len(data) - len(rest) == known.size else None
+
+
+def _validate_existing_memory(self: Any) -> None:
+    known: _KnownProgram | None = getattr(self, "_smainer_program", None) if _enabled else None
+    memory = self.validated_memory
+    rules = getattr(memory, "_ValidatedMemoryDict__validation_rules", None)
+    if known is None or rules is None or known.base.segment_index in rules:
+        _stock_validate_existing_memory(self)
+        return
+    data = memory.data
+    added = _added_keys(self.run_context.memory, known)
+    if added is None:
+        added = [addr for addr in data if addr not in known.addresses]
+    try:
+        for addr in added:
+            if isinstance(addr, RelocatableValue) and addr.segment_index in rules:
+                memory._validate_memory_cell(addr, data[addr])
+    except Exception:
+        # Validated addresses passed their rules, so the stock scan meets the same first error.
+        _stock_validate_existing_memory(self)
+        raise
+
+
+def _end_run(
+    self: Any,
+    disable_trace_padding: bool = True,
+    disable_finalize_all: bool = False,
+    allow_tmp_segments: bool = False,
+) -> None:
+    vm: Any = getattr(self, "vm", None)
+    known: _KnownProgram | None = getattr(vm, "_smainer_program", None) if _enabled else None
+    if (
+        known is None
+        or disable_finalize_all
+        or self.proof_mode
+        or self._run_ended
+        or known.base != self.program_base
+    ):
+        _stock_end_run(self, disable_trace_padding, disable_finalize_all, allow_tmp_segments)
+        return
+    # The stock body (proof-mode padding left out, see above), with the scans narrowed.
+    memory = self.vm_memory
+    if memory.relocation_rules:
+        self.accessed_addresses = {memory.relocate_value(addr) for addr in vm.accessed_addresses}
+    else:
+        # relocate_value is the identity without relocation rules, so the stock set equals the
+        # VM's; take it rather than copy it: the VM adds nothing after end_run (no more steps
+        # outside proof mode, which takes the stock path) and nothing reads the VM's set then.
+        self.accessed_addresses = vm.accessed_addresses
+    memory.relocate_memory()
+    rest = _added_keys(memory, known)
+    if known.base.segment_index in vm.auto_deduction:
+        rest = None
+    vm._smainer_rest = rest
+    try:
+        vm.end_run()
+    finally:
+        vm._smainer_rest = None
+    memory.freeze()
+    _compute_effective_sizes(self.segments, known, rest, allow_tmp_segments)
+    self._run_ended = True
+    if rest is not None:
+        self._smainer_run = (known, rest)
+
+
+def _verify_auto_deductions(self: Any) -> None:
+    rest: list[Any] | None = getattr(self, "_smainer_rest", None) if _enabled else None
+    if rest is None:
+        _stock_verify_auto_deductions(self)
+        return
+    rules = self.auto_deduction
+    try:
+        for addr in rest:
+            if isinstance(addr, RelocatableValue) and addr.segment_index in rules:
+                self.verify_auto_deductions_for_addr(addr)
+    except Exception:
+        _stock_verify_auto_deductions(self)  # raises the error stock order meets first
+        raise
+
+
+def _compute_effective_sizes(
+    segments: Any, known: _KnownProgram, rest: list[Any] | None, allow_tmp_segments: bool
+) -> None:
+    if rest is None or segments._segment_used_sizes is not None or not segments.memory.is_frozen():
+        segments.compute_effective_sizes(allow_tmp_segments=allow_tmp_segments)
+        return
+    first_segment_index = -segments.n_temp_segments if allow_tmp_segments else 0
+    sizes = {index: 0 for index in range(first_segment_index, segments.n_segments)}
+    for addr in rest:
+        if not isinstance(addr, RelocatableValue) or addr.segment_index not in sizes:
+            segments.compute_effective_sizes(allow_tmp_segments=allow_tmp_segments)  # raises
+            return
+        if addr.offset >= sizes[addr.segment_index]:
+            sizes[addr.segment_index] = addr.offset + 1
+    index = known.base.segment_index
+    if index not in sizes:
+        segments.compute_effective_sizes(allow_tmp_segments=allow_tmp_segments)  # raises
+        return
+    if known.size:
+        sizes[index] = max(sizes[index], known.base.offset + known.size)
+    segments._segment_used_sizes = sizes
+
+
+class _RunAddedMemoryView:
+    """A runner whose ``vm_memory.items()`` lists only the run-added cells and which has no
+    builtin runners; everything else delegates to the runner."""
+
+    def __init__(self, runner: Any, rest: list[Any]) -> None:
+        self._runner = runner
+        self.builtin_runners: dict[str, Any] = {}
+        # Read once per cell by the stock loop: plain attributes, not __getattr__.
+        self.program_base = runner.program_base
+        self.segments = runner.segments
+        data = runner.vm_memory.data
+        items = [(addr, data[addr]) for addr in rest]
+        self.vm_memory = _ItemsView(items)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._runner, name)
+
+
+class _ItemsView:
+    def __init__(self, items: list[tuple[Any, Any]]) -> None:
+        self._items = items
+
+    def items(self) -> list[tuple[Any, Any]]:
+        return self._items
+
+
+def _verify_secure_runner(
+    runner: Any, verify_builtins: bool = True, program_segment_size: int | None = None
+) -> None:
+    run = _ended_run(runner)
+    if run is None or verify_builtins:
+        _stock_verify_secure_runner(runner, verify_builtins, program_segment_size)
+        return
+    known, rest = run
+    if program_segment_size is None:
+        program_segment_size = len(runner.program.data)
+    if (
+        not known.all_ints
+        or known.base != runner.program_base
+        or known.base.offset < 0
+        or known.base.offset + known.size > program_segment_size
+    ):
+        _stock_verify_secure_runner(runner, verify_builtins, program_segment_size)
+        return
+    try:
+        _stock_verify_secure_runner(
+            _RunAddedMemoryView(runner, rest),
+            verify_builtins=False,
+            program_segment_size=program_segment_size,
+        )
+    except SecurityError:
+        _stock_verify_secure_runner(runner, verify_builtins, program_segment_size)  # stock order
+        raise
+    # The stock function's builtin-specific checks, unchanged.
+    try:
+        for builtin_runner in runner.builtin_runners.values():
+            builtin_runner.run_security_checks(runner)
+    except Exception as exc:
+        raise SecurityError(str(exc)) from None
+
+
+def _get_memory_holes(self: Any) -> int:
+    run = _ended_run(self)
+    accessed = self.accessed_addresses
+    if run is None or accessed is None:
+        return _stock_get_memory_holes(self)
+    known = run[0]
+    rest = accessed - known.addresses
+    segments = self.segments
+    try:
+        program_segment_size = segments.get_segment_size(segment_index=known.base.segment_index)
+    except (AssertionError, KeyError):
+        return _stock_get_memory_holes(self)
+    if (
+        len(accessed) - len(rest) != known.size
+        or known.base.offset < 0
+        or known.base.offset + known.size > program_segment_size + 1
+    ):
+        return _stock_get_memory_holes(self)
+    # As stock: addresses the builtins account for are not holes.
+    builtin_accessed = {
+        addr
+        for builtin_runner in self.builtin_runners.values()
+        for addr in builtin_runner.get_memory_accesses(self)
+    }
+    if segments.zero_segment is not None:
+        for i in range(segments.zero_segment_size):
+            builtin_accessed.add(segments.zero_segment + i)
+    try:
+        holes: int = segments.get_memory_holes(
+            accessed_addresses=rest | (builtin_accessed - known.addresses)
+        )
+    except AssertionError:
+        return _stock_get_memory_holes(self)  # raises what stock raises
+    # The program's offsets, all accessed and disjoint from ``rest``'s, are ``size`` more.
+    return holes - known.size
+
+
+# 8. Syscall struct types built once.
+#
+# ``SyscallHandlerBase`` gets its structs from ``get_syscall_structs()`` (one cached factory over
+# the syscall program's identifiers, which nothing modifies), but ``CairoStructFactory`` resolves
+# the name and builds a new namedtuple type on every ``structs.X(...)`` / ``from_ptr`` (~0.35 ms
+# each, several per syscall). For that factory only, the definition and the type are cached per
+# name: same fields and values, so every tuple built from them is equal to the stock one.
+
+_stock_build_struct: Callable[[Any, Any], Any] = CairoStructFactory.build_struct
+_stock_get_struct_definition: Callable[[Any, Any], Any] = CairoStructFactory.get_struct_definition
+_stock_syscall_handler_init: Callable[..., None] = _syscall_handler.SyscallHandlerBase.__init__
+_struct_caches: dict[int, tuple[Any, dict[Any, Any], dict[Any, Any]]] = {}
+
+
+def _struct_cache(factory: Any) -> tuple[Any, dict[Any, Any], dict[Any, Any]] | None:
+    if not _enabled or "structs" in _disabled_levers:
+        return None
+    entry = _struct_caches.get(id(factory))
+    return entry if entry is not None and entry[0] is factory else None
+
+
+def _build_struct(self: Any, name: Any) -> Any:
+    entry = _struct_cache(self)
+    if entry is None:
+        return _stock_build_struct(self, name)
+    built = entry[1].get(name)
+    if built is None:
+        built = entry[1][name] = _stock_build_struct(self, name)
+    return built
+
+
+def _get_struct_definition(self: Any, name: Any) -> Any:
+    entry = _struct_cache(self)
+    if entry is None:
+        return _stock_get_struct_definition(self, name)
+    definition = entry[2].get(name)
+    if definition is None:
+        definition = entry[2][name] = _stock_get_struct_definition(self, name)
+    return definition
+
+
+def _syscall_handler_init(self: Any, *args: Any, **kwargs: Any) -> None:
+    _stock_syscall_handler_init(self, *args, **kwargs)
+    factory = getattr(self.structs, "factory", None)
+    if factory is not None and id(factory) not in _struct_caches:
+        # Holding the factory keeps its id from being reused.
+        _struct_caches[id(factory)] = (factory, {}, {})
 
 
 _installed = False
 
 
 def install() -> None:
-    """Apply patches 3-5 (idempotent). Called by :mod:`smainer.engine` on import."""
+    """Apply patches 3-9 (idempotent). Called by :mod:`smainer.engine` on import."""
     global _installed
     if _installed:
         return
@@ -256,6 +653,14 @@ def install() -> None:
     _vm_base.VirtualMachineBase.compile_hint = _compile_hint
     _cairo_runner.CairoRunner.initialize_state = _initialize_state
     _vm_core.VirtualMachine.__init__ = _vm_init
+    _vm_base.VirtualMachineBase.validate_existing_memory = _validate_existing_memory
+    _vm_base.VirtualMachineBase.verify_auto_deductions = _verify_auto_deductions
+    _cairo_runner.CairoRunner.end_run = _end_run
+    _cairo_runner.CairoRunner.get_memory_holes = _get_memory_holes
+    _function_runner.verify_secure_runner = _verify_secure_runner
+    CairoStructFactory.build_struct = _build_struct
+    CairoStructFactory.get_struct_definition = _get_struct_definition
+    _syscall_handler.SyscallHandlerBase.__init__ = _syscall_handler_init
     for name, module in list(sys.modules.items()):
         if name.startswith("starkware") and getattr(module, "div_mod", None) is _stock_div_mod:
             setattr(module, "div_mod", _div_mod)  # noqa: B010

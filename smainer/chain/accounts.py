@@ -1,0 +1,107 @@
+"""The account that signs: from settings (key or encrypted keystore), or a devnet's predeployed one.
+
+Keys come from the environment or a keystore only, never from the command line (shell history,
+``ps``) and never into a log; a devnet's predeployed keys are public by design.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from dataclasses import dataclass
+
+from starknet_py.net.account.account import Account
+from starknet_py.net.client_errors import ClientError
+from starknet_py.net.full_node_client import FullNodeClient
+from starknet_py.net.http_client import RpcHttpClient
+from starknet_py.net.signer.key_pair import KeyPair
+
+from smainer.chain.errors import AccountConfigError
+from smainer.config import AccountSettings
+
+METHOD_NOT_FOUND = -32601
+
+
+@dataclass(frozen=True)
+class LoadedAccount:
+    """A signing account and where its key came from (for messages; never the key itself)."""
+
+    account: Account
+    source: str
+
+
+def _private_key(settings: AccountSettings) -> int:
+    if settings.private_key:
+        try:
+            return int(settings.private_key, 0)
+        except ValueError:
+            raise AccountConfigError("SMAINER_PRIVATE_KEY is not a number") from None
+    assert settings.keystore is not None
+    try:
+        keystore = json.loads(settings.keystore.read_text())
+    except (OSError, ValueError) as exc:
+        raise AccountConfigError(f"cannot read keystore {settings.keystore}: {exc}") from exc
+    password = settings.keystore_password
+    if password is None:
+        if not sys.stdin.isatty():
+            raise AccountConfigError(
+                "keystore password needed: set SMAINER_KEYSTORE_PASSWORD or run in a terminal"
+            )
+        password = getpass.getpass(f"password for {settings.keystore}: ")
+    from eth_keyfile import decode_keyfile_json
+
+    try:
+        return int.from_bytes(
+            decode_keyfile_json(
+                keystore,
+                password.encode(),  # type: ignore[arg-type]  # its hint says str; KDFs need bytes
+            ),
+            "big",
+        )
+    except ValueError:
+        raise AccountConfigError(f"wrong password for keystore {settings.keystore}") from None
+
+
+async def predeployed_accounts(rpc_url: str) -> list[dict[str, str]] | None:
+    """A devnet's predeployed accounts, or ``None`` when the node is not a devnet."""
+    try:
+        accounts = await RpcHttpClient(rpc_url, method_prefix="devnet").call(
+            "getPredeployedAccounts"
+        )
+    except ClientError as exc:
+        if exc.code == METHOD_NOT_FOUND:
+            return None
+        raise
+    return list(accounts)
+
+
+async def load_account(
+    client: FullNodeClient, rpc_url: str, settings: AccountSettings, chain_id: int
+) -> LoadedAccount:
+    """The configured account; on a devnet with none configured, its first predeployed one."""
+    if settings.address and (settings.private_key or settings.keystore):
+        key_pair = KeyPair.from_private_key(_private_key(settings))
+        source = "keystore" if not settings.private_key else "SMAINER_PRIVATE_KEY"
+        account = Account(
+            address=settings.address, client=client, key_pair=key_pair, chain=chain_id
+        )
+        return LoadedAccount(account, f"{settings.address} ({source})")
+    if settings.address or settings.private_key or settings.keystore:
+        raise AccountConfigError(
+            "an account needs SMAINER_ACCOUNT_ADDRESS and SMAINER_PRIVATE_KEY or SMAINER_KEYSTORE"
+        )
+    accounts = await predeployed_accounts(rpc_url)
+    if not accounts:
+        raise AccountConfigError(
+            "no account configured: set SMAINER_ACCOUNT_ADDRESS and SMAINER_KEYSTORE "
+            "(or SMAINER_PRIVATE_KEY); only a devnet lends its predeployed accounts"
+        )
+    first = accounts[0]
+    account = Account(
+        address=first["address"],
+        client=client,
+        key_pair=KeyPair.from_private_key(int(first["private_key"], 16)),
+        chain=chain_id,
+    )
+    return LoadedAccount(account, f"{first['address']} (devnet predeployed account 0)")

@@ -1,0 +1,256 @@
+"""The engine's speedups give the same results as stock cairo-lang on the real marketplace.
+
+Every scenario runs twice on the same chain state, once with ``speedups.disabled()`` and once
+with them on, and everything observable is compared: return data, events, steps, memory holes,
+builtin counters, gas, and for reverted calls the reason, panic data, steps and trace. Each
+Cairo run inside the call tree is compared too (steps, holes, builtins and the effective segment
+sizes), so differences cannot cancel out in the per-call totals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from starkware.cairo.common.structs import CairoStructFactory
+from starkware.cairo.lang.vm.cairo_runner import CairoRunner
+from starkware.cairo.lang.vm.relocatable import RelocatableValue
+from starkware.starknet.core.os.syscall_utils import get_syscall_structs
+
+from smainer.engine import ExecutionRevertedError, speedups
+from smainer.payload import encode_json, payload_hash
+from smainer.sandbox import ONE_TOKEN, Marketplace, deploy_marketplace
+
+USER, NODE, OTHER = 0xA11, 0xB0D, 0xC0C
+REQUIREMENTS = {
+    "min_tier": 1,
+    "gpu_required": False,
+    "cpu_threads": 2,
+    "ram_gb": 4,
+    "max_execution_time": 600,
+}
+PAYLOAD = encode_json({"algorithm": "matrix_multiplication", "matrix_a": [[1, 2], [3, 4]]})
+RESULT = encode_json([[19, 22], [43, 50]])
+
+
+@pytest.fixture(scope="module")
+def market() -> Marketplace:
+    return deploy_marketplace()
+
+
+@pytest.fixture
+def runs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
+    """Per Cairo run (nested calls included): the resources and effective segment sizes."""
+    recorded: list[tuple[object, ...]] = []
+    original = CairoRunner.get_execution_resources
+
+    def recording(self: CairoRunner) -> Any:
+        resources = original(self)
+        recorded.append(
+            (
+                resources.n_steps,
+                resources.n_memory_holes,
+                dict(resources.builtin_instance_counter),
+                dict(self.segments._segment_used_sizes or {}),
+                len(self.accessed_addresses or ()),
+            )
+        )
+        return resources
+
+    monkeypatch.setattr(CairoRunner, "get_execution_resources", recording)
+    return recorded
+
+
+def _outcome(operation: Callable[[], Any]) -> object:
+    try:
+        return operation()
+    except ExecutionRevertedError as error:
+        return (
+            "reverted",
+            error.reason,
+            error.panic_data,
+            error.steps,
+            error.trace,
+            error.failed_address,
+        )
+
+
+def _scenario(market: Marketplace) -> Iterator[tuple[str, Callable[[], Any]]]:
+    escrow, token = market.escrow, market.token
+    yield "fund", lambda: market.fund(USER, 1000 * ONE_TOKEN)
+    yield "balance_of", lambda: market.chain.call(token.address, "balance_of", [USER])
+    yield (
+        "create_task",
+        lambda: escrow.invoke(
+            "create_task",
+            kind=1,
+            payload=PAYLOAD,
+            requirements=REQUIREMENTS,
+            amount=10 * ONE_TOKEN,
+            caller=USER,
+        ),
+    )
+    yield (
+        "register_node",
+        lambda: escrow.invoke(
+            "register_node", tier=3, gpu=True, cpu_threads=8, ram_gb=32, caller=NODE
+        ),
+    )
+    yield "heartbeat", lambda: escrow.invoke("heartbeat", caller=NODE)
+    yield (
+        "assign_task",
+        lambda: escrow.invoke("assign_task", task_id=1, node=NODE, caller=market.roles.scheduler),
+    )
+    yield (
+        "submit by the wrong node (reverts)",
+        lambda: escrow.invoke(
+            "submit_proof_and_claim",
+            task_id=1,
+            result_hash=payload_hash(RESULT),
+            result=RESULT,
+            caller=OTHER,
+        ),
+    )
+    yield (
+        "heartbeat of an unknown node (reverts)",
+        lambda: escrow.invoke("heartbeat", caller=OTHER),
+    )
+    yield (
+        "transfer beyond the balance (inner call reverts)",
+        lambda: token.invoke("transfer", recipient=NODE, amount=10**30, caller=OTHER),
+    )
+    yield (
+        "submit_proof_and_claim",
+        lambda: escrow.invoke(
+            "submit_proof_and_claim",
+            task_id=1,
+            result_hash=payload_hash(RESULT),
+            result=RESULT,
+            caller=NODE,
+        ),
+    )
+    yield (
+        "get_task",
+        lambda: market.chain.call(escrow.address, "get_task", escrow.calldata("get_task", 1)),
+    )
+
+
+def _run(market: Marketplace, runs: list[tuple[object, ...]]) -> list[tuple[str, object, object]]:
+    start = market.chain.snapshot()
+    results = []
+    for name, operation in _scenario(market):
+        runs.clear()
+        outcome = _outcome(operation)
+        results.append((name, outcome, list(runs)))
+    market.chain.restore(start)
+    return results
+
+
+def test_escrow_results_are_identical_with_and_without_speedups(
+    market: Marketplace, runs: list[tuple[object, ...]]
+) -> None:
+    with speedups.disabled():
+        stock = _run(market, runs)
+    assert speedups.is_enabled()
+    fast = _run(market, runs)
+    assert [name for name, _, _ in fast] == [name for name, _, _ in stock]
+    for (name, outcome, per_run), (_, stock_outcome, stock_per_run) in zip(
+        fast, stock, strict=True
+    ):
+        assert outcome == stock_outcome, name
+        assert per_run == stock_per_run, name
+    outcomes = {name: outcome for name, outcome, _ in fast}
+    # The scenario really covers what it claims to.
+    assert not _reverted(outcomes["create_task"])
+    assert _reverted(outcomes["submit by the wrong node (reverts)"])
+    assert _reverted(outcomes["heartbeat of an unknown node (reverts)"])
+    assert _reverted(outcomes["transfer beyond the balance (inner call reverts)"])
+    assert not _reverted(outcomes["submit_proof_and_claim"])
+
+
+def _reverted(outcome: object) -> bool:
+    return isinstance(outcome, tuple) and outcome[:1] == ("reverted",)
+
+
+@pytest.mark.parametrize("lever", ["program_cells", "structs"])
+def test_each_lever_alone_keeps_results(
+    market: Marketplace, runs: list[tuple[object, ...]], lever: str
+) -> None:
+    fast = _run(market, runs)
+    speedups._disabled_levers.add(lever)
+    try:
+        without = _run(market, runs)
+    finally:
+        speedups._disabled_levers.discard(lever)
+    assert without == fast
+
+
+def test_program_cells_lever_narrows_the_scans(market: Marketplace) -> None:
+    """With lever 7 on, an ended run records the run-added cells and they exclude the program."""
+    seen: list[tuple[int, int, int]] = []
+    original = CairoRunner.get_execution_resources
+
+    def spy(self: CairoRunner) -> Any:
+        known, rest = self._smainer_run  # type: ignore[attr-defined]
+        seen.append((known.size, len(rest), len(self.memory.data)))
+        return original(self)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(CairoRunner, "get_execution_resources", spy)
+        market.chain.call(market.token.address, "balance_of", [USER])
+    assert len(seen) == 1
+    size, rest, total = seen[0]
+    assert size > 1000
+    assert 0 < rest < size
+    assert rest + size == total
+
+
+def test_struct_cache_only_for_the_syscall_factory(market: Marketplace) -> None:
+    market.chain.call(market.token.address, "balance_of", [USER])  # registers the factory
+    structs = get_syscall_structs()
+    assert structs.ResponseHeader.build() is structs.ResponseHeader.build()
+    header = structs.ResponseHeader(gas=5, failure_flag=0)
+    with speedups.disabled():
+        assert structs.ResponseHeader.build() is not structs.ResponseHeader.build()
+        assert structs.ResponseHeader(gas=5, failure_flag=0) == header
+    factory = structs.factory
+    other = CairoStructFactory(factory.identifiers, main_scope=factory.main_scopes[0]).structs
+    assert other.ResponseHeader.build() is not other.ResponseHeader.build()
+
+
+def _far_program_cell(runner: CairoRunner) -> tuple[Any, Any]:
+    return runner.program_base + len(runner.program.data) + 10, 1
+
+
+def _invalid_pointer(runner: CairoRunner) -> tuple[Any, Any]:
+    return runner.execution_base + 5000, RelocatableValue(999, 0)
+
+
+def _range_check_gap(runner: CairoRunner) -> tuple[Any, Any]:
+    return runner.builtin_runners["range_check_builtin"].base + 500, 1
+
+
+@pytest.mark.parametrize("fault", [_far_program_cell, _invalid_pointer, _range_check_gap])
+def test_cells_written_during_the_run_are_still_checked(
+    market: Marketplace, fault: Callable[[CairoRunner], tuple[Any, Any]]
+) -> None:
+    """A bad cell written during the run (here by a test hook, right before ``end_run``) fails
+    the call the same way with and without speedups."""
+    original = CairoRunner.run_until_pc
+
+    def run_then_write(self: CairoRunner, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        address, value = fault(self)
+        self.memory[address] = value
+
+    def attempt() -> object:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(CairoRunner, "run_until_pc", run_then_write)
+            return _outcome(lambda: market.chain.call(market.token.address, "balance_of", [USER]))
+
+    with speedups.disabled():
+        stock = attempt()
+    fast = attempt()
+    assert _reverted(stock)
+    assert fast == stock
