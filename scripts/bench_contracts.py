@@ -18,18 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from smainer.demo import REQUIREMENTS
 from smainer.engine import CallResult, speedups
 from smainer.payload import encode_json, payload_hash
 from smainer.sandbox import ONE_TOKEN, Marketplace, deploy_marketplace
 
 USER, NODE = 0xA11, 0xB0D
-REQUIREMENTS = {
-    "min_tier": 1,
-    "gpu_required": False,
-    "cpu_threads": 2,
-    "ram_gb": 4,
-    "max_execution_time": 600,
-}
 PAYLOAD = encode_json({"algorithm": "matrix_multiplication", "matrix_a": [[1, 2], [3, 4]]})
 RESULT = encode_json([[19, 22], [43, 50]])
 

@@ -57,6 +57,116 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_deploy(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from smainer.chain.deploy import EscrowConfig, deploy_marketplace
+    from smainer.chain.errors import ChainError
+    from smainer.chain.networks import resolve_network
+    from smainer.config import get_settings
+
+    settings = get_settings()
+    try:
+        network = resolve_network(args.network, settings.networks)
+        base = EscrowConfig.from_file(Path(args.config)) if args.config else EscrowConfig()
+        config = base.merged(
+            scheduler=args.scheduler,
+            treasury=args.treasury,
+            gas_recipient=args.gas_recipient,
+            provider_bps=args.provider_bps,
+            gas_bps=args.gas_bps,
+            treasury_bps=args.treasury_bps,
+            payment_token=args.payment_token,
+        )
+        asyncio.run(
+            deploy_marketplace(
+                network,
+                settings.account,
+                config,
+                manifest_dir=Path(args.manifest_dir),
+                scarb_target=Path(args.scarb_target) if args.scarb_target else None,
+                progress=_progress,
+            )
+        )
+    except ChainError as exc:
+        print(f"smainer deploy: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _address(value: str) -> int:
+    try:
+        return int(value, 16 if value.lower().startswith("0x") else 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an address: {value!r}") from None
+
+
+def _cmd_devnet(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from devnet.server import run_devnet
+    from smainer.config import get_settings
+
+    overrides = {
+        name: value
+        for name in (
+            "host",
+            "port",
+            "seed",
+            "accounts",
+            "initial_balance",
+            "block_time",
+            "dump_path",
+            "load_path",
+            "chain_id",
+        )
+        if (value := getattr(args, name)) is not None
+    }
+    settings = dataclasses.replace(get_settings().devnet, **overrides)
+    if settings.load_path is not None and not settings.load_path.is_file():
+        print(f"smainer devnet: no state file at {settings.load_path}", file=sys.stderr)
+        return 1
+    try:
+        run_devnet(settings)
+    except OSError as exc:  # the port is taken, the dump path is not writable...
+        print(f"smainer devnet: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _port(value: str) -> int:
+    port = _non_negative(value)
+    if port > 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is above 65535")
+    return port
+
+
+def _non_negative(value: str) -> int:
+    try:
+        number = int(value, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {value!r}") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {value}")
+    return number
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"block time must be positive: {value}")
+    return seconds
+
+
+def _chain_id(value: str) -> str:
+    if not value or len(value) > 31 or not value.isascii() or not value.isprintable():
+        raise argparse.ArgumentTypeError(f"chain id must be 1-31 ASCII characters: {value!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="smainer",
@@ -92,6 +202,68 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     demo.set_defaults(handler=_cmd_demo)
+
+    devnet = sub.add_parser(
+        "devnet",
+        help="run a local Starknet (JSON-RPC 0.10.2) like starknet-devnet",
+        description=(
+            "Serve a local Starknet on HTTP and WebSocket JSON-RPC 0.10.2 with funded "
+            "predeployed accounts, for starknet-py and other clients. Defaults come from the "
+            "SMAINER_DEVNET_* variables; flags override them. Ctrl-C stops it (and dumps the "
+            "state to --dump-path if given)."
+        ),
+    )
+    devnet.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
+    devnet.add_argument("--port", type=_port, help="TCP port, 0 for any free one (default 5050)")
+    devnet.add_argument("--seed", type=_non_negative, help="seed of the accounts' keys (default 0)")
+    devnet.add_argument(
+        "--accounts", type=_non_negative, help="number of funded accounts (default 10)"
+    )
+    devnet.add_argument(
+        "--initial-balance",
+        type=_non_negative,
+        help="each account's balance in FRI and WEI (default 10**21)",
+    )
+    devnet.add_argument(
+        "--block-time",
+        type=_seconds,
+        help="mine a block every S seconds (default: one block per transaction)",
+    )
+    devnet.add_argument("--dump-path", type=Path, help="write the state here on shutdown")
+    devnet.add_argument("--load-path", type=Path, help="start from the state dumped here")
+    devnet.add_argument(
+        "--chain-id", type=_chain_id, help="chain id short string (default SN_SEPOLIA)"
+    )
+    devnet.set_defaults(handler=_cmd_devnet)
+
+    deploy = sub.add_parser(
+        "deploy",
+        help="declare and deploy the marketplace; writes deployments/<network>.json",
+        description=(
+            "Declare what is not declared, deploy the escrow (and on a devnet a payment token), "
+            "apply roles and fee split. Idempotent: a second run changes nothing. Off devnet the "
+            "signing account comes from SMAINER_ACCOUNT_ADDRESS with SMAINER_KEYSTORE (or "
+            "SMAINER_PRIVATE_KEY) and the artifacts from `scarb build` (--scarb-target)."
+        ),
+    )
+    deploy.add_argument(
+        "--network", default="devnet", help="devnet, sepolia, mainnet or an RPC URL"
+    )
+    deploy.add_argument("--config", help="TOML file with an [escrow] table")
+    deploy.add_argument("--scheduler", type=_address, help="scheduler address")
+    deploy.add_argument("--treasury", type=_address, help="treasury address")
+    deploy.add_argument("--gas-recipient", type=_address, help="gas subsidy recipient")
+    deploy.add_argument("--provider-bps", type=int, help="provider share in basis points")
+    deploy.add_argument("--gas-bps", type=int, help="gas subsidy share in basis points")
+    deploy.add_argument("--treasury-bps", type=int, help="treasury share in basis points")
+    deploy.add_argument("--payment-token", type=_address, help="ERC-20 paying for tasks")
+    deploy.add_argument(
+        "--scarb-target", help="Scarb output folder (scarb-project/target/dev) for real networks"
+    )
+    deploy.add_argument(
+        "--manifest-dir", default="deployments", help="where <network>.json is written"
+    )
+    deploy.set_defaults(handler=_cmd_deploy)
     return parser
 
 

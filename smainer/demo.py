@@ -18,7 +18,7 @@ from smainer.sandbox import ONE_TOKEN, Marketplace, deploy_marketplace
 DEMANDER = 0xDE3A
 PROVIDER = 0x9E0D
 TASK_AMOUNT = 25 * ONE_TOKEN
-PAYLOAD = {
+PAYLOAD: dict[str, Any] = {
     "algorithm": "matrix_multiplication",
     "matrix_a": [[1, 2], [3, 4]],
     "matrix_b": [[5, 6], [7, 8]],

@@ -75,7 +75,7 @@ def compile_all(
     for name, cairo_path in contracts.items():
         progress(f"compiling {cairo_path} (Cairo {pins.CAIRO_VERSION} -> Sierra -> CASM)")
         sierra = compile_sierra(toolchain, crate_dir, cairo_path)
-        casm = compile_casm(toolchain, sierra, name)
+        casm = compile_casm(toolchain.sierra_compile, sierra, name)
         built.append(BuiltContract(name=name, cairo_path=cairo_path, sierra=sierra, casm=casm))
     return built
 

@@ -47,10 +47,13 @@ def compile_sierra(toolchain: Toolchain, crate_dir: Path, contract_path: str) ->
     return sierra
 
 
-def compile_casm(toolchain: Toolchain, sierra: JsonDict, name: str) -> JsonDict:
+def compile_casm(sierra_compile: Path, sierra: JsonDict, name: str) -> JsonDict:
     """Compile Sierra to CASM with the Python hints that cairo-lang's VM needs to run it.
 
-    The default (audited) libfunc list applies, the one Starknet itself enforces on declare.
+    ``sierra_compile`` is the ``starknet-sierra-compile`` binary (``Toolchain.sierra_compile``,
+    or ``fetch.sierra_compile_path()`` where the Cairo 2.1 compiler is not needed, as in the
+    devnet's declare). The default (audited) libfunc list applies, the one Starknet itself
+    enforces on declare.
     """
     with tempfile.TemporaryDirectory(prefix="smainer-build-") as tmp:
         src = Path(tmp) / "contract.sierra.json"
@@ -58,7 +61,7 @@ def compile_casm(toolchain: Toolchain, sierra: JsonDict, name: str) -> JsonDict:
         src.write_text(json.dumps(sierra))
         _run(
             [
-                str(toolchain.sierra_compile),
+                str(sierra_compile),
                 "--add-pythonic-hints",
                 str(src),
                 str(out),

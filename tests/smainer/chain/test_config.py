@@ -66,7 +66,13 @@ async def test_keystore_account_needs_the_right_password(tmp_path):
     private_key = 0x1234567
     keystore = tmp_path / "key.json"
     keystore.write_text(
-        json.dumps(create_keyfile_json(private_key.to_bytes(32, "big"), b"s3cret", iterations=2))
+        json.dumps(
+            create_keyfile_json(
+                private_key.to_bytes(32, "big"),
+                b"s3cret",  # type: ignore[arg-type]  # its hint says str; the KDF needs bytes
+                iterations=2,
+            )
+        )
     )
     client = FullNodeClient(node_url="http://127.0.0.1:9/rpc")
     settings = AccountSettings(address="0xa", keystore=keystore, keystore_password="s3cret")

@@ -138,7 +138,7 @@ def _scenario(market: Marketplace) -> Iterator[tuple[str, Callable[[], Any]]]:
 
 def _run(market: Marketplace, runs: list[tuple[object, ...]]) -> list[tuple[str, object, object]]:
     start = market.chain.snapshot()
-    results = []
+    results: list[tuple[str, object, object]] = []
     for name, operation in _scenario(market):
         runs.clear()
         outcome = _outcome(operation)
@@ -192,7 +192,7 @@ def test_program_cells_lever_narrows_the_scans(market: Marketplace) -> None:
     original = CairoRunner.get_execution_resources
 
     def spy(self: CairoRunner) -> Any:
-        known, rest = self._smainer_run  # type: ignore[attr-defined]
+        known, rest = self._smainer_run
         seen.append((known.size, len(rest), len(self.memory.data)))
         return original(self)
 

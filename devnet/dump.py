@@ -1,0 +1,196 @@
+"""``devnet_dump`` / ``devnet_load``: the whole devnet as one JSON document, and back.
+
+starknet-devnet dumps the requests it received and replays them on load, which re-executes
+every transaction (seconds each in our Python VM) and changes every timestamp and block hash.
+This devnet dumps its records instead (blocks, transactions, receipts, traces, each block's
+state diff, the classes' Sierra and CASM, the clock): loading rebuilds the history from the
+diffs without executing anything, and the loaded devnet is the same chain, hashes included.
+
+Records are encoded generically: a dataclass as ``{"@": name, field: value...}``, a tuple as
+``{"@t": [...]}``, a dict as ``{"@d": [[key, value]...]}``, an enum as ``{"@e": name, "v": value}``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from devnet import models
+from devnet.errors import InvalidParamsError
+from devnet.genesis import Genesis
+from devnet.history import History
+from devnet.journal import JournalingChain
+from smainer.engine import Event, L2ToL1Message, Snapshot
+
+if TYPE_CHECKING:
+    from devnet.state import Devnet
+
+__all__ = ["FORMAT", "decode", "dump_state", "encode", "load_state"]
+
+FORMAT = "smainer-devnet-dump/1"
+
+_TYPES: dict[str, type] = {
+    cls.__name__: cls
+    for cls in (
+        Event,
+        L2ToL1Message,
+        Genesis,
+        models.Block,
+        models.DeclareTransaction,
+        models.DeployAccountTransaction,
+        models.ExecutionResources,
+        models.GasPrices,
+        models.Invocation,
+        models.InvokeTransaction,
+        models.PredeployedAccount,
+        models.Receipt,
+        models.ResourceBound,
+        models.ResourceBounds,
+        models.StateDiff,
+        models.TransactionTrace,
+        models.TransactionType,
+    )
+}
+
+
+def encode(value: Any) -> Any:
+    """JSON-able form of a record (see the module docstring)."""
+    if isinstance(value, Enum):
+        return {"@e": type(value).__name__, "v": value.value}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            "@": type(value).__name__,
+            **{f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)},
+        }
+    if isinstance(value, tuple):
+        return {"@t": [encode(item) for item in value]}
+    if isinstance(value, list):
+        return [encode(item) for item in value]
+    if isinstance(value, dict):
+        return {"@d": [[encode(k), encode(v)] for k, v in value.items()]}
+    return value
+
+
+def decode(value: Any) -> Any:
+    """The record :func:`encode` encoded."""
+    if isinstance(value, list):
+        return [decode(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if "@e" in value:
+        return _TYPES[value["@e"]](value["v"])
+    if "@t" in value:
+        return tuple(decode(item) for item in value["@t"])
+    if "@d" in value:
+        return {decode(k): decode(v) for k, v in value["@d"]}
+    cls = _TYPES[value["@"]]
+    return cls(**{key: decode(item) for key, item in value.items() if key != "@"})
+
+
+def dump_state(devnet: Devnet) -> dict[str, Any]:
+    """Everything :func:`load_state` needs to rebuild ``devnet`` exactly."""
+    chain = devnet._chain
+    return {
+        "format": FORMAT,
+        "chain_id": devnet.settings.chain_id,
+        "time_offset": devnet._time_offset,
+        "pinned_timestamp": devnet._pinned_timestamp,
+        "genesis": encode(devnet._genesis),
+        "classes": [
+            {
+                "class_hash": hex(declared.class_hash),
+                "compiled_class_hash": hex(declared.compiled_class_hash),
+                "casm": declared.casm,
+                "sierra": declared.sierra,
+            }
+            for _, declared in sorted(chain.state.classes.items())
+        ],
+        "blocks": [encode(block) for block in devnet._blocks],
+        "transactions": [
+            _encode_located(located)
+            for block in devnet._blocks
+            for located in (devnet._located[h] for h in block.transactions)
+        ],
+        "pending": [_encode_located(located) for located in devnet._pending],
+        "pending_block": {"number": chain.block.number, "timestamp": chain.block.timestamp},
+        "pending_diff": encode(chain.diff()),
+    }
+
+
+def _encode_located(located: Any) -> dict[str, Any]:
+    return {
+        "transaction": encode(located.transaction),
+        "receipt": encode(located.receipt),
+        "trace": encode(located.trace),
+        "block_number": located.block_number,
+        "index": located.index,
+    }
+
+
+def load_state(devnet: Devnet, data: dict[str, Any]) -> None:
+    """Make ``devnet`` the one dumped in ``data`` (its settings other than the chain id stay)."""
+    from devnet.state import Located
+
+    if data.get("format") != FORMAT:
+        raise InvalidParamsError(f"not a {FORMAT} file")
+    if data["chain_id"] != devnet.settings.chain_id:
+        raise InvalidParamsError(
+            f"the dump is of chain {data['chain_id']}, this devnet is {devnet.settings.chain_id}"
+        )
+    blocks: list[models.Block] = [decode(block) for block in data["blocks"]]
+    scratch = JournalingChain()
+    for entry in data["classes"]:
+        scratch.declare(
+            int(entry["class_hash"], 16),
+            entry["casm"],
+            entry["sierra"],
+            compiled_class_hash=int(entry["compiled_class_hash"], 16),
+        )
+    classes = dict(scratch.state.classes)
+    history = History()
+    for block in blocks:
+        history.record(block.number, block.state_diff, classes)
+
+    def located(entry: dict[str, Any]) -> Located:
+        return Located(
+            transaction=decode(entry["transaction"]),
+            receipt=decode(entry["receipt"]),
+            trace=decode(entry["trace"]),
+            block_number=entry["block_number"],
+            index=entry["index"],
+        )
+
+    pending_block = data["pending_block"]
+    chain = JournalingChain(
+        devnet._block_context(pending_block["number"], pending_block["timestamp"])
+    )
+    chain.restore(Snapshot(data=history.state_at(blocks[-1].number), block=chain.block))
+    pending_diff: models.StateDiff = decode(data["pending_diff"])
+    for class_hash in pending_diff.declared:
+        declared = classes[class_hash]
+        chain.declare(
+            class_hash,
+            declared.casm,
+            declared.sierra,
+            compiled_class_hash=declared.compiled_class_hash,
+        )
+    for address, class_hash in (*pending_diff.deployed.items(), *pending_diff.replaced.items()):
+        chain.set_class_hash_at(address, class_hash)
+    for address, nonce in pending_diff.nonces.items():
+        chain.set_nonce(address, nonce)
+    for (address, key), value in pending_diff.storage.items():
+        chain.set_storage(address, key, value)
+
+    devnet._time_offset = data["time_offset"]
+    devnet._pinned_timestamp = data["pinned_timestamp"]
+    devnet._genesis = decode(data["genesis"])
+    devnet._blocks = blocks
+    devnet._block_numbers = {block.block_hash or 0: block.number for block in blocks}
+    devnet._history = history
+    devnet._chain = chain
+    mined = [located(entry) for entry in data["transactions"]]
+    devnet._pending = [located(entry) for entry in data["pending"]]
+    devnet._located = {
+        item.transaction.transaction_hash: item for item in (*mined, *devnet._pending)
+    }
