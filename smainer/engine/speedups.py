@@ -24,8 +24,21 @@ Levers (see /work/shared/notes/cairo-vm-costs.md):
 8. The syscall structs' ``CairoStructFactory`` builds each struct's namedtuple type and looks up
    its definition once per process instead of on every syscall.
 9. ``VirtualMachineBase.load_hints``: each program's hint table is built once and copied.
+10. ``math_utils.sqrt`` (Cairo 1's ``FieldSqrt`` / ``RandomEcPoint`` hints, via ``recover_y``):
+    over the STARK prime, a square root by Cipolla's method instead of sympy's Tonelli-Shanks
+    (2-adicity 192: ~20 ms a call, several per ECDSA check); same (smallest) root, and the stock
+    code for anything else (non-residues, other moduli, non-ints).
+11. Pedersen (the ``pedersen`` builtin's hash, and every other ``starkware`` module's
+    ``pedersen_hash``): crypto-cpp's ``cpp_hash`` (starknet-py's own Pedersen) instead of the
+    Python/fastecdsa one; same hash for every input in the field, the stock code (and its
+    AssertionError) for anything else.
+12. ``ec_op`` builtin (``ec_op_impl``, ECDSA in ``__validate__``): ``P + m * Q`` by fastecdsa
+    in C. **Skips the prover-side edge-case check** (see its section): only where the stock
+    code would *raise* can the result differ; for every input it accepts, the point is the same.
+13. ``RelocatableValue`` ``+``, ``-`` and ``%`` with an ``int`` (~100k per transaction): the
+    result is built without the frozen dataclass's ``__init__``; the same object state.
 
-Patches 3-9 replace attributes of cairo-lang modules/classes once, at :func:`install`; each
+Patches 3-13 replace attributes of cairo-lang modules/classes once, at :func:`install`; each
 patched function checks :func:`is_enabled` on every call and otherwise runs the stock code.
 """
 
@@ -38,8 +51,11 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
+from crypto_cpp_py.cpp_bindings import cpp_hash as _cpp_hash
+from fastecdsa.point import Point as _FastPoint
 from starkware.cairo.common import cairo_function_runner as _function_runner
 from starkware.cairo.common.structs import CairoStructFactory
+from starkware.cairo.lang.builtins.ec import ec_op_builtin_runner as _ec_op_runner
 from starkware.cairo.lang.compiler.program import Program
 from starkware.cairo.lang.vm import builtin_runner as _builtin_runner
 from starkware.cairo.lang.vm import cairo_runner as _cairo_runner
@@ -50,6 +66,7 @@ from starkware.cairo.lang.vm import (
 from starkware.cairo.lang.vm import vm_core as _vm_core
 from starkware.cairo.lang.vm.relocatable import RelocatableValue
 from starkware.cairo.lang.vm.vm_exceptions import SecurityError
+from starkware.crypto.signature import fast_pedersen_hash as _fast_pedersen
 from starkware.python import math_utils as _math_utils
 from starkware.starknet.core.os import syscall_handler as _syscall_handler
 
@@ -641,6 +658,164 @@ def _syscall_handler_init(self: Any, *args: Any, **kwargs: Any) -> None:
         _struct_caches[id(factory)] = (factory, {}, {})
 
 
+# 10. Square roots over the STARK prime.
+#
+# ``math_utils.sqrt(n, p)`` is ``min(sympy.sqrt_mod(n, p, all_roots=True))``: the smaller of the
+# two roots of ``n mod p`` (``0`` for ``0``), and ``ValueError`` from ``min([])`` for a
+# non-residue. For the STARK prime (the only modulus Cairo 1's hints pass) a quadratic residue
+# has exactly two roots ``r`` and ``p - r``, so any correct root gives the same ``min``; the root
+# is checked (``r * r % p == n % p``) before it is used. Everything else runs the stock code.
+
+_STARK_PRIME = 2**251 + 17 * 2**192 + 1
+_stock_sqrt: Callable[[int, int], int] = _math_utils.sqrt
+
+
+def _cipolla_root(a: int, p: int) -> int | None:
+    """A square root of the quadratic residue ``a`` (0 < a < p, p an odd prime), or None."""
+    t = 0
+    while True:  # the first t with t^2 - a a non-residue (half of all t are)
+        d = (t * t - a) % p
+        if d and pow(d, (p - 1) >> 1, p) == p - 1:
+            break
+        t += 1
+        if t > 1000:
+            return None
+    # (t + w) ** ((p + 1) / 2) in F_p[w] / (w^2 - d); the result lies in F_p.
+    x, y = 1, 0  # accumulator
+    bx, by = t, 1  # base
+    e = (p + 1) >> 1
+    while e:
+        if e & 1:
+            x, y = (x * bx + y * by % p * d) % p, (x * by + y * bx) % p
+        bx, by = (bx * bx + by * by % p * d) % p, (2 * bx * by) % p
+        e >>= 1
+    return x if y == 0 and x * x % p == a else None
+
+
+def _sqrt(n: Any, p: Any) -> Any:
+    if not _enabled or type(n) is not int or p != _STARK_PRIME or type(p) is not int:
+        return _stock_sqrt(n, p)
+    a = n % p
+    if a == 0:
+        return 0
+    if pow(a, (p - 1) >> 1, p) != 1:
+        return _stock_sqrt(n, p)  # a non-residue: stock raises
+    root = _cipolla_root(a, p)
+    if root is None:
+        return _stock_sqrt(n, p)
+    return min(root, p - root)
+
+
+# 11. Pedersen in C.
+#
+# ``cpp_hash`` is crypto-cpp's Pedersen, which starknet-py uses for every Starknet hash; for
+# inputs in ``[0, FIELD_PRIME)`` it returns the same felt as cairo-lang's
+# ``fast_pedersen_hash.pedersen_hash`` (the same curve arithmetic: the same constant points, the
+# same 248/4-bit split). The stock function asserts that range; outside it (or for non-ints)
+# the stock function runs and raises as before.
+
+_stock_pedersen_hash: Callable[[int, int], int] = _fast_pedersen.pedersen_hash
+
+
+def _pedersen_hash(x: Any, y: Any) -> Any:
+    if (
+        _enabled
+        and type(x) is int
+        and type(y) is int
+        and 0 <= x < _STARK_PRIME
+        and 0 <= y < _STARK_PRIME
+    ):
+        return _cpp_hash(x, y)
+    return _stock_pedersen_hash(x, y)
+
+
+# 12. ec_op in C.
+#
+# The stock ``ec_op_impl`` computes ``P + m * Q`` by double-and-add in Python, 256 rounds, and
+# before each round asserts that the two points it holds have different x coordinates: the AIR
+# (the prover's constraints) cannot add such points, so the *prover* would fail on those inputs.
+# fastecdsa computes the same group operation in C. It does not reproduce that check: for an
+# input where stock would raise "Cannot apply EC operation: computation reached two points with
+# the same x coordinate", this returns the mathematically correct point instead. Such inputs
+# need ``P = ±k * Q`` for one of 512 specific ``k`` (``P == Q`` is one: k = 1), which the
+# ECDSA verification of Cairo 1's ``check_ecdsa_signature`` (P a random point from its hint)
+# practically never meets, but a contract calling ``ec_op`` directly can; a result at infinity
+# (which stock cannot represent) falls back to the stock code, which raises. For every input
+# stock accepts, the point is identical: both are the group law on the same curve. A devnet is
+# no prover, so this is the documented difference; ``set_enabled(False)`` restores the check.
+
+_stock_ec_op_impl: Callable[..., Any] = _ec_op_runner.ec_op_impl
+
+
+def _ec_op_impl(
+    p_x: Any, p_y: Any, q_x: Any, q_y: Any, m: Any, alpha: Any, prime: Any, height: Any
+) -> Any:
+    if (
+        not _enabled
+        or prime != _STARK_PRIME
+        or alpha != _fast_pedersen.ALPHA
+        or type(m) is not int
+        or not 0 <= m < 2**height
+    ):
+        return _stock_ec_op_impl(p_x, p_y, q_x, q_y, m, alpha, prime, height)
+    try:
+        curve = _fast_pedersen.curve
+        result = _FastPoint(q_x, q_y, curve=curve) * m + _FastPoint(p_x, p_y, curve=curve)
+    except Exception:  # not on the curve, not ints, ...: stock decides
+        return _stock_ec_op_impl(p_x, p_y, q_x, q_y, m, alpha, prime, height)
+    x, y = int(result.x), int(result.y)
+    # The point at infinity (fastecdsa: x 0, y 1) is not on the curve (beta != 1): stock raises.
+    if not _ec_op_runner.point_on_curve(x, y, alpha, _fast_pedersen.BETA, prime):
+        return _stock_ec_op_impl(p_x, p_y, q_x, q_y, m, alpha, prime, height)
+    return x, y
+
+
+# 13. Relocatable arithmetic without the frozen dataclass's __init__.
+#
+# ``RelocatableValue`` is a frozen dataclass: each ``addr + 1`` runs its generated ``__init__``,
+# which sets both fields through ``object.__setattr__`` (~0.3 us of a ~0.55 us operation, and the
+# VM does ~13 of these per step). For an ``int`` operand (``type(...) is int``: exactly the stock
+# ``isinstance`` branch, minus int subclasses, which keep the stock code), the result is made
+# with ``object.__new__`` and its ``__dict__`` filled with the same two fields: an instance of the
+# same class with the same state, equal and hashing equal to the stock result. The class has no
+# ``__post_init__``; the stock operators also always build a plain ``RelocatableValue``.
+
+_stock_rv_add: Callable[[Any, Any], Any] = RelocatableValue.__add__
+_stock_rv_sub: Callable[[Any, Any], Any] = RelocatableValue.__sub__
+_stock_rv_mod: Callable[[Any, Any], Any] = RelocatableValue.__mod__
+_new_object = object.__new__
+
+
+def _rv_add(self: Any, other: Any) -> Any:
+    if _enabled and type(other) is int:
+        value = _new_object(RelocatableValue)
+        fields = value.__dict__
+        fields["segment_index"] = self.segment_index
+        fields["offset"] = self.offset + other
+        return value
+    return _stock_rv_add(self, other)
+
+
+def _rv_sub(self: Any, other: Any) -> Any:
+    if _enabled and type(other) is int:
+        value = _new_object(RelocatableValue)
+        fields = value.__dict__
+        fields["segment_index"] = self.segment_index
+        fields["offset"] = self.offset - other
+        return value
+    return _stock_rv_sub(self, other)
+
+
+def _rv_mod(self: Any, other: Any) -> Any:
+    if _enabled and type(other) is int:
+        value = _new_object(RelocatableValue)
+        fields = value.__dict__
+        fields["segment_index"] = self.segment_index
+        fields["offset"] = self.offset % other
+        return value
+    return _stock_rv_mod(self, other)
+
+
 _installed = False
 
 
@@ -661,7 +836,18 @@ def install() -> None:
     CairoStructFactory.build_struct = _build_struct
     CairoStructFactory.get_struct_definition = _get_struct_definition
     _syscall_handler.SyscallHandlerBase.__init__ = _syscall_handler_init
+    _ec_op_runner.ec_op_impl = _ec_op_impl
+    RelocatableValue.__add__ = _rv_add
+    RelocatableValue.__sub__ = _rv_sub
+    RelocatableValue.__mod__ = _rv_mod
     for name, module in list(sys.modules.items()):
-        if name.startswith("starkware") and getattr(module, "div_mod", None) is _stock_div_mod:
-            setattr(module, "div_mod", _div_mod)  # noqa: B010
+        if not name.startswith("starkware"):
+            continue
+        for attribute, stock, fast in (
+            ("div_mod", _stock_div_mod, _div_mod),
+            ("sqrt", _stock_sqrt, _sqrt),
+            ("pedersen_hash", _stock_pedersen_hash, _pedersen_hash),
+        ):
+            if getattr(module, attribute, None) is stock:
+                setattr(module, attribute, fast)
     _installed = True
