@@ -20,6 +20,7 @@ mod Account {
         const INVALID_CALLER: felt252 = 'INVALID_CALLER';
         const INVALID_TX_VERSION: felt252 = 'INVALID_TX_VERSION';
         const NOT_SELF: felt252 = 'NOT_SELF';
+        const ZERO_PUBLIC_KEY: felt252 = 'ZERO_PUBLIC_KEY';
     }
 
     /// What `__validate*__` and `is_valid_signature` return on success.
@@ -160,7 +161,9 @@ mod Account {
             )
         }
 
+        /// Zero is refused: no key signs for it, so the account would be lost.
         fn _set_public_key(ref self: ContractState, new_public_key: felt252) {
+            assert(new_public_key != 0, Errors::ZERO_PUBLIC_KEY);
             let old_public_key = self.public_key.read();
             self.public_key.write(new_public_key);
             self

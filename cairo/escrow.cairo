@@ -4,7 +4,11 @@
 //! requirements; the node submits the result before the deadline and is paid, the amount
 //! being split between the node, the gas recipient and the treasury. Unassigned tasks can be
 //! cancelled, and assigned tasks whose deadline passed are refunded. State machines, fee
-//! arithmetic, events and revert reasons: docs/protocol.md.
+//! arithmetic, events, revert reasons and the trust model: docs/protocol.md.
+//!
+//! Two rules hold in every function that moves tokens: all storage effects and the event are
+//! done before the token is called, and a reentrancy guard refuses any nested entry, so the
+//! event log replays into exactly the state the views show.
 
 #[starknet::contract]
 mod Escrow {
@@ -15,8 +19,8 @@ mod Escrow {
     use zeroable::Zeroable;
     use poseidon::poseidon_hash_span;
     use starknet::{
-        ContractAddress, ClassHash, get_caller_address, get_block_timestamp, get_execution_info,
-        replace_class_syscall
+        ContractAddress, ClassHash, get_caller_address, get_contract_address, get_block_timestamp,
+        get_execution_info, replace_class_syscall
     };
     use super::super::interfaces::{
         IEscrow, Requirements, Task, Node, FeeConfig, IERC20Dispatcher, IERC20DispatcherTrait
@@ -28,6 +32,7 @@ mod Escrow {
         const PAUSED: felt252 = 'PAUSED';
         const ZERO_AMOUNT: felt252 = 'ZERO_AMOUNT';
         const INVALID_EXECUTION_TIME: felt252 = 'INVALID_EXECUTION_TIME';
+        const EXECUTION_TIME_TOO_LONG: felt252 = 'EXECUTION_TIME_TOO_LONG';
         const INVALID_TIER: felt252 = 'INVALID_TIER';
         const INVALID_PAYLOAD: felt252 = 'INVALID_PAYLOAD';
         const TRANSFER_FAILED: felt252 = 'TRANSFER_FAILED';
@@ -61,6 +66,10 @@ mod Escrow {
         const GAS_FEE_TOO_HIGH: felt252 = 'GAS_FEE_TOO_HIGH';
         const ALREADY_PAUSED: felt252 = 'ALREADY_PAUSED';
         const NOT_PAUSED: felt252 = 'NOT_PAUSED';
+        const SELF_ADDRESS: felt252 = 'SELF_ADDRESS';
+        const RESCUE_EXCEEDS_SURPLUS: felt252 = 'RESCUE_EXCEEDS_SURPLUS';
+        // guard
+        const REENTRANT_CALL: felt252 = 'REENTRANT_CALL';
     }
 
     /// Basis points of a whole amount.
@@ -79,8 +88,13 @@ mod Escrow {
     const BYTES_PER_FELT: u32 = 31;
     /// Node tiers are 1..=MAX_TIER.
     const MAX_TIER: u8 = 5;
-    /// Deadlines saturate here instead of overflowing.
-    const MAX_U64: u64 = 0xffffffffffffffff;
+    /// The owner's bound on a task's `max_execution_time` at deployment (7 days).
+    const DEFAULT_MAX_EXECUTION_TIME: u64 = 604800;
+    /// The highest bound the owner may set (365 days): every deadline stays a reachable time,
+    /// so every Assigned task can end by `reclaim_expired`.
+    const MAX_EXECUTION_TIME_CAP: u64 = 31536000;
+    /// A task's fee terms are packed in one slot, 16 bits a share (see `pack_fees`).
+    const FEE_SHIFT: u64 = 0x10000;
 
     // Task status.
     const TASK_NONE: u8 = 0;
@@ -117,14 +131,19 @@ mod Escrow {
         gas_recipient: ContractAddress,
         payment_token: ContractAddress,
         fee_config: FeeConfig,
+        max_execution_time: u64,
         paused: bool,
+        entered: bool,
         task_count: u64,
+        // sum of the amounts of Open and Assigned tasks
+        escrowed: u256,
         // set once by create_task
         task_creator: LegacyMap<u64, ContractAddress>,
         task_kind: LegacyMap<u64, felt252>,
         task_payload_hash: LegacyMap<u64, felt252>,
         task_requirements: LegacyMap<u64, Requirements>,
         task_amount: LegacyMap<u64, u256>,
+        task_fees: LegacyMap<u64, u64>,
         task_created_at: LegacyMap<u64, u64>,
         // lifecycle
         task_status: LegacyMap<u64, u8>,
@@ -138,6 +157,8 @@ mod Escrow {
         user_tasks: LegacyMap<(ContractAddress, u64), u64>,
         // nodes
         node_status: LegacyMap<ContractAddress, u8>,
+        // the status a Suspended node had when suspended, given back by reinstate_node
+        node_status_before_suspension: LegacyMap<ContractAddress, u8>,
         node_spec: LegacyMap<ContractAddress, NodeSpec>,
         node_registered_at: LegacyMap<ContractAddress, u64>,
         node_last_heartbeat: LegacyMap<ContractAddress, u64>,
@@ -149,6 +170,7 @@ mod Escrow {
     #[event]
     #[derive(Drop, starknet::Event)]
     enum Event {
+        EscrowInitialized: EscrowInitialized,
         TaskCreated: TaskCreated,
         TaskCancelled: TaskCancelled,
         TaskAssigned: TaskAssigned,
@@ -163,6 +185,8 @@ mod Escrow {
         TreasuryUpdated: TreasuryUpdated,
         GasRecipientUpdated: GasRecipientUpdated,
         FeeConfigUpdated: FeeConfigUpdated,
+        MaxExecutionTimeUpdated: MaxExecutionTimeUpdated,
+        TokensRescued: TokensRescued,
         Paused: Paused,
         Unpaused: Unpaused,
         OwnershipTransferStarted: OwnershipTransferStarted,
@@ -170,7 +194,23 @@ mod Escrow {
         Upgraded: Upgraded,
     }
 
-    /// Fires when `create_task` opens a task (status Open) and locks `amount`.
+    /// Fires once, from the constructor, with every setting the escrow starts with; later
+    /// changes each have their own event.
+    #[derive(Drop, starknet::Event)]
+    struct EscrowInitialized {
+        #[key]
+        owner: ContractAddress,
+        #[key]
+        payment_token: ContractAddress,
+        scheduler: ContractAddress,
+        treasury: ContractAddress,
+        gas_recipient: ContractAddress,
+        fees: FeeConfig,
+        max_execution_time: u64,
+    }
+
+    /// Fires when `create_task` opens a task (status Open) and locks `amount`; `fees` is the
+    /// split its claim will pay by.
     #[derive(Drop, starknet::Event)]
     struct TaskCreated {
         #[key]
@@ -182,6 +222,7 @@ mod Escrow {
         payload: Array<felt252>,
         requirements: Requirements,
         amount: u256,
+        fees: FeeConfig,
         created_at: u64,
     }
 
@@ -275,14 +316,16 @@ mod Escrow {
         node: ContractAddress,
     }
 
-    /// Fires when the owner reinstates a suspended node (status Active).
+    /// Fires when the owner reinstates a suspended node; `status` is the one it gets back
+    /// (1 Active or 2 Inactive, as when it was suspended).
     #[derive(Drop, starknet::Event)]
     struct NodeReinstated {
         #[key]
         node: ContractAddress,
+        status: u8,
     }
 
-    /// Fires when the scheduler is set (constructor: `old` zero).
+    /// Fires when the owner changes the scheduler.
     #[derive(Drop, starknet::Event)]
     struct SchedulerUpdated {
         #[key]
@@ -291,7 +334,7 @@ mod Escrow {
         new: ContractAddress,
     }
 
-    /// Fires when the treasury is set (constructor: `old` zero).
+    /// Fires when the owner changes the treasury.
     #[derive(Drop, starknet::Event)]
     struct TreasuryUpdated {
         #[key]
@@ -300,7 +343,7 @@ mod Escrow {
         new: ContractAddress,
     }
 
-    /// Fires when the gas recipient is set (constructor: `old` zero).
+    /// Fires when the owner changes the gas recipient.
     #[derive(Drop, starknet::Event)]
     struct GasRecipientUpdated {
         #[key]
@@ -309,12 +352,29 @@ mod Escrow {
         new: ContractAddress,
     }
 
-    /// Fires when the fee split is set (constructor included).
+    /// Fires when the owner changes the fee split of new tasks.
     #[derive(Drop, starknet::Event)]
     struct FeeConfigUpdated {
         provider_bps: u16,
         gas_bps: u16,
         treasury_bps: u16,
+    }
+
+    /// Fires when the owner changes the longest execution time new tasks may ask for.
+    #[derive(Drop, starknet::Event)]
+    struct MaxExecutionTimeUpdated {
+        old: u64,
+        new: u64,
+    }
+
+    /// Fires when the owner moves tokens the escrow does not owe to anyone.
+    #[derive(Drop, starknet::Event)]
+    struct TokensRescued {
+        #[key]
+        token: ContractAddress,
+        #[key]
+        to: ContractAddress,
+        amount: u256,
     }
 
     /// Fires when `account` (the owner) pauses task creation and assignment.
@@ -340,8 +400,7 @@ mod Escrow {
         new_owner: ContractAddress,
     }
 
-    /// Fires when ownership changes: at deployment (`previous_owner` zero) and on
-    /// `accept_ownership`.
+    /// Fires when `accept_ownership` completes a transfer.
     #[derive(Drop, starknet::Event)]
     struct OwnershipTransferred {
         #[key]
@@ -357,8 +416,8 @@ mod Escrow {
         class_hash: ClassHash,
     }
 
-    /// Addresses must be non-zero and the fee split valid, as `set_*` and `set_fee_config`
-    /// require. Emits the same events as those setters, so an indexer starts from events.
+    /// Addresses must be valid and the fee split too, as `set_*` and `set_fee_config` require.
+    /// Emits `EscrowInitialized` with every setting, so an indexer needs nothing but events.
     #[constructor]
     fn constructor(
         ref self: ContractState,
@@ -373,18 +432,32 @@ mod Escrow {
     ) {
         assert(!owner.is_zero(), Errors::ZERO_ADDRESS);
         assert(!payment_token.is_zero(), Errors::ZERO_ADDRESS);
+        assert(!scheduler.is_zero(), Errors::ZERO_ADDRESS);
+        assert_payee(treasury);
+        assert_payee(gas_recipient);
+        let fees = FeeConfig { provider_bps, gas_bps, treasury_bps };
+        assert_valid_fees(fees);
         self.owner.write(owner);
+        self.payment_token.write(payment_token);
+        self.scheduler.write(scheduler);
+        self.treasury.write(treasury);
+        self.gas_recipient.write(gas_recipient);
+        self.fee_config.write(fees);
+        self.max_execution_time.write(DEFAULT_MAX_EXECUTION_TIME);
         self
             .emit(
-                Event::OwnershipTransferred(
-                    OwnershipTransferred { previous_owner: Zeroable::zero(), new_owner: owner }
+                Event::EscrowInitialized(
+                    EscrowInitialized {
+                        owner,
+                        payment_token,
+                        scheduler,
+                        treasury,
+                        gas_recipient,
+                        fees,
+                        max_execution_time: DEFAULT_MAX_EXECUTION_TIME
+                    }
                 )
             );
-        self.payment_token.write(payment_token);
-        self._set_scheduler(scheduler);
-        self._set_treasury(treasury);
-        self._set_gas_recipient(gas_recipient);
-        self._set_fee_config(provider_bps, gas_bps, treasury_bps);
     }
 
     #[external(v0)]
@@ -398,9 +471,14 @@ mod Escrow {
             requirements: Requirements,
             amount: u256
         ) -> u64 {
+            self._enter();
             self._assert_not_paused();
             assert(amount != 0, Errors::ZERO_AMOUNT);
             assert(requirements.max_execution_time != 0, Errors::INVALID_EXECUTION_TIME);
+            assert(
+                requirements.max_execution_time <= self.max_execution_time.read(),
+                Errors::EXECUTION_TIME_TOO_LONG
+            );
             assert(requirements.min_tier <= MAX_TIER, Errors::INVALID_TIER);
             assert(is_valid_payload(payload.span()), Errors::INVALID_PAYLOAD);
 
@@ -409,6 +487,7 @@ mod Escrow {
             let now = info.block_info.unbox().block_timestamp;
             let task_id = self.task_count.read() + 1;
             let payload_hash = poseidon_hash_span(payload.span());
+            let fees = self.fee_config.read();
 
             self.task_count.write(task_id);
             self.task_creator.write(task_id, creator);
@@ -416,15 +495,13 @@ mod Escrow {
             self.task_payload_hash.write(task_id, payload_hash);
             self.task_requirements.write(task_id, requirements);
             self.task_amount.write(task_id, amount);
+            self.task_fees.write(task_id, pack_fees(fees));
             self.task_created_at.write(task_id, now);
             self.task_status.write(task_id, TASK_OPEN);
+            self.escrowed.write(self.escrowed.read() + amount);
             let index = self.user_task_count.read(creator);
             self.user_tasks.write((creator, index), task_id);
             self.user_task_count.write(creator, index + 1);
-
-            let ok = self._token().transfer_from(creator, info.contract_address, amount);
-            assert(ok, Errors::TRANSFER_FAILED);
-
             self
                 .emit(
                     Event::TaskCreated(
@@ -436,23 +513,31 @@ mod Escrow {
                             payload,
                             requirements,
                             amount,
+                            fees,
                             created_at: now
                         }
                     )
                 );
+
+            let ok = self._token().transfer_from(creator, info.contract_address, amount);
+            assert(ok, Errors::TRANSFER_FAILED);
+            self._exit();
             task_id
         }
 
         fn cancel_task(ref self: ContractState, task_id: u64) {
+            self._enter();
             let status = self._task_status(task_id);
             let creator = self.task_creator.read(task_id);
             assert(get_caller_address() == creator, Errors::NOT_TASK_CREATOR);
             assert(status == TASK_OPEN, Errors::TASK_NOT_OPEN);
 
             self.task_status.write(task_id, TASK_CANCELLED);
-            let refund = self.task_amount.read(task_id);
-            self._pay(creator, refund);
+            let refund = self._release(task_id);
             self.emit(Event::TaskCancelled(TaskCancelled { task_id, creator, refund }));
+
+            self._pay(creator, refund);
+            self._exit();
         }
 
         fn assign_task(ref self: ContractState, task_id: u64, node: ContractAddress) {
@@ -469,8 +554,10 @@ mod Escrow {
             assert(spec.cpu_threads >= requirements.cpu_threads, Errors::NOT_ENOUGH_CPU);
             assert(spec.ram_gb >= requirements.ram_gb, Errors::NOT_ENOUGH_RAM);
 
+            // max_execution_time is at most MAX_EXECUTION_TIME_CAP, so the deadline is a real
+            // time that block timestamps will pass.
             let assigned_at = info.block_info.unbox().block_timestamp;
-            let deadline = saturating_add(assigned_at, requirements.max_execution_time);
+            let deadline = assigned_at + requirements.max_execution_time;
             self.task_status.write(task_id, TASK_ASSIGNED);
             self.task_node.write(task_id, node);
             self.task_assigned_at.write(task_id, assigned_at);
@@ -488,6 +575,7 @@ mod Escrow {
         fn submit_proof_and_claim(
             ref self: ContractState, task_id: u64, result_hash: felt252, result: Array<felt252>
         ) {
+            self._enter();
             assert(self._task_status(task_id) == TASK_ASSIGNED, Errors::TASK_NOT_ASSIGNED);
             let info = get_execution_info().unbox();
             let node = self.task_node.read(task_id);
@@ -497,9 +585,10 @@ mod Escrow {
             assert(result.len() <= MAX_RESULT_FELTS, Errors::RESULT_TOO_LONG);
             assert(poseidon_hash_span(result.span()) == result_hash, Errors::RESULT_HASH_MISMATCH);
 
-            // Split: gas and treasury round down, the provider gets the rest.
-            let amount = self.task_amount.read(task_id);
-            let fees = self.fee_config.read();
+            // Split by the task's own terms: gas and treasury round down, the provider gets
+            // the rest.
+            let amount = self._release(task_id);
+            let fees = unpack_fees(self.task_fees.read(task_id));
             let gas_amount = bps_of(amount, fees.gas_bps);
             let treasury_amount = bps_of(amount, fees.treasury_bps);
             let provider_amount = amount - gas_amount - treasury_amount;
@@ -509,11 +598,6 @@ mod Escrow {
             self.task_result_hash.write(task_id, result_hash);
             self.node_completed_tasks.write(node, self.node_completed_tasks.read(node) + 1);
             self.node_earnings.write(node, self.node_earnings.read(node) + provider_amount);
-
-            self._pay(node, provider_amount);
-            self._pay(self.gas_recipient.read(), gas_amount);
-            self._pay(self.treasury.read(), treasury_amount);
-
             let creator = self.task_creator.read(task_id);
             self
                 .emit(
@@ -531,9 +615,15 @@ mod Escrow {
                         }
                     )
                 );
+
+            self._pay(node, provider_amount);
+            self._pay(self.gas_recipient.read(), gas_amount);
+            self._pay(self.treasury.read(), treasury_amount);
+            self._exit();
         }
 
         fn reclaim_expired(ref self: ContractState, task_id: u64) {
+            self._enter();
             assert(self._task_status(task_id) == TASK_ASSIGNED, Errors::TASK_NOT_ASSIGNED);
             let now = get_block_timestamp();
             assert(now > self.task_deadline.read(task_id), Errors::TASK_NOT_EXPIRED);
@@ -542,9 +632,11 @@ mod Escrow {
             let node = self.task_node.read(task_id);
             self.node_failed_tasks.write(node, self.node_failed_tasks.read(node) + 1);
             let creator = self.task_creator.read(task_id);
-            let refund = self.task_amount.read(task_id);
-            self._pay(creator, refund);
+            let refund = self._release(task_id);
             self.emit(Event::TaskExpired(TaskExpired { task_id, node, creator, refund }));
+
+            self._pay(creator, refund);
+            self._exit();
         }
 
         // ------------------------------------------------------------------ nodes
@@ -599,6 +691,7 @@ mod Escrow {
             let status = self.node_status.read(node);
             assert(status != NODE_NONE, Errors::NODE_NOT_REGISTERED);
             assert(status != NODE_SUSPENDED, Errors::NODE_ALREADY_SUSPENDED);
+            self.node_status_before_suspension.write(node, status);
             self.node_status.write(node, NODE_SUSPENDED);
             self.emit(Event::NodeSuspended(NodeSuspended { node }));
         }
@@ -606,32 +699,91 @@ mod Escrow {
         fn reinstate_node(ref self: ContractState, node: ContractAddress) {
             self._assert_only_owner();
             assert(self.node_status.read(node) == NODE_SUSPENDED, Errors::NODE_NOT_SUSPENDED);
-            self.node_status.write(node, NODE_ACTIVE);
-            self.emit(Event::NodeReinstated(NodeReinstated { node }));
+            // A node that had deactivated itself stays out of the assignment pool.
+            let status = self.node_status_before_suspension.read(node);
+            self.node_status.write(node, status);
+            self.emit(Event::NodeReinstated(NodeReinstated { node, status }));
         }
 
         // ------------------------------------------------------------------ administration
 
         fn set_scheduler(ref self: ContractState, new_scheduler: ContractAddress) {
             self._assert_only_owner();
-            self._set_scheduler(new_scheduler);
+            assert(!new_scheduler.is_zero(), Errors::ZERO_ADDRESS);
+            let old = self.scheduler.read();
+            self.scheduler.write(new_scheduler);
+            self.emit(Event::SchedulerUpdated(SchedulerUpdated { old, new: new_scheduler }));
         }
 
         fn set_treasury(ref self: ContractState, new_treasury: ContractAddress) {
             self._assert_only_owner();
-            self._set_treasury(new_treasury);
+            assert_payee(new_treasury);
+            let old = self.treasury.read();
+            self.treasury.write(new_treasury);
+            self.emit(Event::TreasuryUpdated(TreasuryUpdated { old, new: new_treasury }));
         }
 
         fn set_gas_recipient(ref self: ContractState, new_gas_recipient: ContractAddress) {
             self._assert_only_owner();
-            self._set_gas_recipient(new_gas_recipient);
+            assert_payee(new_gas_recipient);
+            let old = self.gas_recipient.read();
+            self.gas_recipient.write(new_gas_recipient);
+            self
+                .emit(
+                    Event::GasRecipientUpdated(GasRecipientUpdated { old, new: new_gas_recipient })
+                );
         }
 
         fn set_fee_config(
             ref self: ContractState, provider_bps: u16, gas_bps: u16, treasury_bps: u16
         ) {
             self._assert_only_owner();
-            self._set_fee_config(provider_bps, gas_bps, treasury_bps);
+            assert_valid_fees(FeeConfig { provider_bps, gas_bps, treasury_bps });
+            self.fee_config.write(FeeConfig { provider_bps, gas_bps, treasury_bps });
+            self
+                .emit(
+                    Event::FeeConfigUpdated(
+                        FeeConfigUpdated { provider_bps, gas_bps, treasury_bps }
+                    )
+                );
+        }
+
+        fn set_max_execution_time(ref self: ContractState, seconds: u64) {
+            self._assert_only_owner();
+            assert(seconds != 0, Errors::INVALID_EXECUTION_TIME);
+            assert(seconds <= MAX_EXECUTION_TIME_CAP, Errors::EXECUTION_TIME_TOO_LONG);
+            let old = self.max_execution_time.read();
+            self.max_execution_time.write(seconds);
+            self
+                .emit(
+                    Event::MaxExecutionTimeUpdated(MaxExecutionTimeUpdated { old, new: seconds })
+                );
+        }
+
+        fn rescue_tokens(
+            ref self: ContractState, token: ContractAddress, to: ContractAddress, amount: u256
+        ) {
+            self._enter();
+            self._assert_only_owner();
+            assert(!to.is_zero(), Errors::ZERO_ADDRESS);
+            assert(amount != 0, Errors::ZERO_AMOUNT);
+            let erc20 = IERC20Dispatcher { contract_address: token };
+            if token == self.payment_token.read() {
+                // Only what nobody is owed: the balance above the sum of Open and Assigned
+                // amounts (zero if a misbehaving token left the escrow short).
+                let balance = erc20.balance_of(get_contract_address());
+                let owed = self.escrowed.read();
+                let surplus = if balance > owed {
+                    balance - owed
+                } else {
+                    0
+                };
+                assert(amount <= surplus, Errors::RESCUE_EXCEEDS_SURPLUS);
+            }
+            self.emit(Event::TokensRescued(TokensRescued { token, to, amount }));
+
+            assert(erc20.transfer(to, amount), Errors::TRANSFER_FAILED);
+            self._exit();
         }
 
         fn pause(ref self: ContractState) {
@@ -695,10 +847,12 @@ mod Escrow {
                 payload_hash: self.task_payload_hash.read(task_id),
                 requirements: self.task_requirements.read(task_id),
                 amount: self.task_amount.read(task_id),
+                fees: unpack_fees(self.task_fees.read(task_id)),
                 status,
                 node: self.task_node.read(task_id),
                 created_at: self.task_created_at.read(task_id),
                 assigned_at: self.task_assigned_at.read(task_id),
+                deadline: self.task_deadline.read(task_id),
                 completed_at: self.task_completed_at.read(task_id),
                 result_hash: self.task_result_hash.read(task_id),
             }
@@ -770,6 +924,14 @@ mod Escrow {
             self.fee_config.read()
         }
 
+        fn max_execution_time(self: @ContractState) -> u64 {
+            self.max_execution_time.read()
+        }
+
+        fn escrowed_amount(self: @ContractState) -> u256 {
+            self.escrowed.read()
+        }
+
         fn owner(self: @ContractState) -> ContractAddress {
             self.owner.read()
         }
@@ -812,6 +974,26 @@ mod Escrow {
             assert(!self.paused.read(), Errors::PAUSED);
         }
 
+        /// Reentrancy guard (OpenZeppelin's ReentrancyGuard, written out: Cairo 2.1 has no
+        /// components). Every function that calls the token enters first and exits last, so
+        /// a token that calls back into the escrow reverts with 'REENTRANT_CALL'.
+        fn _enter(ref self: ContractState) {
+            assert(!self.entered.read(), Errors::REENTRANT_CALL);
+            self.entered.write(true);
+        }
+
+        fn _exit(ref self: ContractState) {
+            self.entered.write(false);
+        }
+
+        /// Takes a task's amount out of the escrowed total as it leaves Open or Assigned;
+        /// returns the amount.
+        fn _release(ref self: ContractState, task_id: u64) -> u256 {
+            let amount = self.task_amount.read(task_id);
+            self.escrowed.write(self.escrowed.read() - amount);
+            amount
+        }
+
         /// The status of an existing task; reverts with 'TASK_NOT_FOUND' otherwise.
         fn _task_status(self: @ContractState, task_id: u64) -> u8 {
             let status = self.task_status.read(task_id);
@@ -830,47 +1012,6 @@ mod Escrow {
             }
             assert(self._token().transfer(to, amount), Errors::TRANSFER_FAILED);
         }
-
-        fn _set_scheduler(ref self: ContractState, new: ContractAddress) {
-            assert(!new.is_zero(), Errors::ZERO_ADDRESS);
-            let old = self.scheduler.read();
-            self.scheduler.write(new);
-            self.emit(Event::SchedulerUpdated(SchedulerUpdated { old, new }));
-        }
-
-        fn _set_treasury(ref self: ContractState, new: ContractAddress) {
-            assert(!new.is_zero(), Errors::ZERO_ADDRESS);
-            let old = self.treasury.read();
-            self.treasury.write(new);
-            self.emit(Event::TreasuryUpdated(TreasuryUpdated { old, new }));
-        }
-
-        fn _set_gas_recipient(ref self: ContractState, new: ContractAddress) {
-            assert(!new.is_zero(), Errors::ZERO_ADDRESS);
-            let old = self.gas_recipient.read();
-            self.gas_recipient.write(new);
-            self.emit(Event::GasRecipientUpdated(GasRecipientUpdated { old, new }));
-        }
-
-        fn _set_fee_config(
-            ref self: ContractState, provider_bps: u16, gas_bps: u16, treasury_bps: u16
-        ) {
-            // Summed as u32 so that large inputs fail with INVALID_FEE_SPLIT, not overflow.
-            let provider: u32 = provider_bps.into();
-            let gas: u32 = gas_bps.into();
-            let treasury: u32 = treasury_bps.into();
-            let denominator: u32 = BPS_DENOMINATOR.into();
-            assert(provider + gas + treasury == denominator, Errors::INVALID_FEE_SPLIT);
-            assert(treasury_bps <= MAX_TREASURY_BPS, Errors::TREASURY_FEE_TOO_HIGH);
-            assert(gas_bps <= MAX_GAS_BPS, Errors::GAS_FEE_TOO_HIGH);
-            self.fee_config.write(FeeConfig { provider_bps, gas_bps, treasury_bps });
-            self
-                .emit(
-                    Event::FeeConfigUpdated(
-                        FeeConfigUpdated { provider_bps, gas_bps, treasury_bps }
-                    )
-                );
-        }
     }
 
     /// floor(amount * bps / 10000) for any u256 amount, without overflow:
@@ -884,13 +1025,41 @@ mod Escrow {
         q * bps + (r * bps) / denominator
     }
 
-    /// `a + b`, or u64::MAX where that overflows.
-    fn saturating_add(a: u64, b: u64) -> u64 {
-        if b > MAX_U64 - a {
-            MAX_U64
-        } else {
-            a + b
-        }
+    /// Reverts unless `fees` sums to 10000 within the caps, in the documented order.
+    fn assert_valid_fees(fees: FeeConfig) {
+        // Summed as u32 so that large inputs fail with INVALID_FEE_SPLIT, not overflow.
+        let provider: u32 = fees.provider_bps.into();
+        let gas: u32 = fees.gas_bps.into();
+        let treasury: u32 = fees.treasury_bps.into();
+        let denominator: u32 = BPS_DENOMINATOR.into();
+        assert(provider + gas + treasury == denominator, Errors::INVALID_FEE_SPLIT);
+        assert(fees.treasury_bps <= MAX_TREASURY_BPS, Errors::TREASURY_FEE_TOO_HIGH);
+        assert(fees.gas_bps <= MAX_GAS_BPS, Errors::GAS_FEE_TOO_HIGH);
+    }
+
+    /// A treasury or gas recipient: non-zero, and not the escrow itself (a share paid to the
+    /// escrow would sit in it unaccounted).
+    fn assert_payee(address: ContractAddress) {
+        assert(!address.is_zero(), Errors::ZERO_ADDRESS);
+        assert(address != get_contract_address(), Errors::SELF_ADDRESS);
+    }
+
+    /// One slot for a task's terms: `(provider * 2^16 + gas) * 2^16 + treasury` (each share is
+    /// at most 10000 < 2^16).
+    fn pack_fees(fees: FeeConfig) -> u64 {
+        let provider: u64 = fees.provider_bps.into();
+        let gas: u64 = fees.gas_bps.into();
+        let treasury: u64 = fees.treasury_bps.into();
+        (provider * FEE_SHIFT + gas) * FEE_SHIFT + treasury
+    }
+
+    /// The FeeConfig that `pack_fees` packed.
+    fn unpack_fees(packed: u64) -> FeeConfig {
+        let treasury_bps: u16 = (packed % FEE_SHIFT).try_into().unwrap();
+        let rest = packed / FEE_SHIFT;
+        let gas_bps: u16 = (rest % FEE_SHIFT).try_into().unwrap();
+        let provider_bps: u16 = (rest / FEE_SHIFT).try_into().unwrap();
+        FeeConfig { provider_bps, gas_bps, treasury_bps }
     }
 
     /// A payload is `[byte_len, w_1, ..., w_n]` with n = ceil(byte_len / 31) and at most

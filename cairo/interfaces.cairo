@@ -120,8 +120,9 @@ struct Requirements {
 }
 
 /// A task as returned by `get_task`. Status: 1 Open, 2 Assigned, 3 Completed, 4 Cancelled,
-/// 5 Expired. Timestamps are block timestamps (0 while not reached).
-#[derive(Copy, Drop, Serde, starknet::Store)]
+/// 5 Expired. Timestamps are block timestamps (0 while not reached). `fees` is the split fixed
+/// when the task was created, the one its claim pays by.
+#[derive(Copy, Drop, Serde)]
 struct Task {
     id: u64,
     creator: ContractAddress,
@@ -129,17 +130,19 @@ struct Task {
     payload_hash: felt252,
     requirements: Requirements,
     amount: u256,
+    fees: FeeConfig,
     status: u8,
     node: ContractAddress,
     created_at: u64,
     assigned_at: u64,
+    deadline: u64,
     completed_at: u64,
     result_hash: felt252,
 }
 
 /// A compute provider as returned by `get_node`. Status: 0 unregistered, 1 Active,
 /// 2 Inactive, 3 Suspended.
-#[derive(Copy, Drop, Serde, starknet::Store)]
+#[derive(Copy, Drop, Serde)]
 struct Node {
     tier: u8,
     gpu: bool,
@@ -168,7 +171,9 @@ trait IEscrow<TContractState> {
     // --- tasks ---
     /// Opens a task paid with `amount` of the payment token, pulled from the caller with
     /// `transfer_from` (approve the escrow first). `payload` is length-prefixed UTF-8: the
-    /// byte length, then ceil(len / 31) felts of 31 big-endian bytes. Returns the task id.
+    /// byte length, then ceil(len / 31) felts of 31 big-endian bytes. The current fee split
+    /// becomes the task's own; `max_execution_time` may not exceed `max_execution_time()`.
+    /// Returns the task id.
     fn create_task(
         ref self: TContractState,
         kind: felt252,
@@ -197,7 +202,7 @@ trait IEscrow<TContractState> {
     fn heartbeat(ref self: TContractState);
     /// Owner only: suspends a registered node.
     fn suspend_node(ref self: TContractState, node: ContractAddress);
-    /// Owner only: makes a Suspended node Active again.
+    /// Owner only: gives a Suspended node back the status it had when suspended.
     fn reinstate_node(ref self: TContractState, node: ContractAddress);
 
     // --- administration (owner only) ---
@@ -207,8 +212,16 @@ trait IEscrow<TContractState> {
     fn set_treasury(ref self: TContractState, new_treasury: ContractAddress);
     /// Sets the receiver of the gas share.
     fn set_gas_recipient(ref self: TContractState, new_gas_recipient: ContractAddress);
-    /// Sets the fee split; the three parts must sum to 10000 within the caps.
+    /// Sets the fee split of tasks created from now on; the three parts must sum to 10000
+    /// within the caps. Existing tasks keep the split they were created with.
     fn set_fee_config(ref self: TContractState, provider_bps: u16, gas_bps: u16, treasury_bps: u16);
+    /// Sets the longest `max_execution_time` new tasks may ask for (1 s ..= 365 days).
+    fn set_max_execution_time(ref self: TContractState, seconds: u64);
+    /// Sends `amount` of `token` held by the escrow to `to`. For the payment token only what
+    /// exceeds `escrowed_amount()` can be moved, so escrowed money is never touched.
+    fn rescue_tokens(
+        ref self: TContractState, token: ContractAddress, to: ContractAddress, amount: u256
+    );
     /// Stops task creation and assignment (claims, refunds and expiries still work).
     fn pause(ref self: TContractState);
     /// Lifts a pause.
@@ -238,8 +251,12 @@ trait IEscrow<TContractState> {
     fn get_node(self: @TContractState, node: ContractAddress) -> Node;
     /// The status of `node`: 0 unregistered, 1 Active, 2 Inactive, 3 Suspended.
     fn get_node_status(self: @TContractState, node: ContractAddress) -> u8;
-    /// The current fee split.
+    /// The fee split new tasks get.
     fn get_fee_config(self: @TContractState) -> FeeConfig;
+    /// The longest `max_execution_time` a new task may ask for, in seconds.
+    fn max_execution_time(self: @TContractState) -> u64;
+    /// The sum of the amounts of Open and Assigned tasks: what the escrow owes.
+    fn escrowed_amount(self: @TContractState) -> u256;
     /// The owner (administrator).
     fn owner(self: @TContractState) -> ContractAddress;
     /// The address that may accept ownership (zero: none).

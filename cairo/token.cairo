@@ -194,10 +194,15 @@ mod Token {
             self.emit(Event::Approval(Approval { owner, spender, value: amount }));
         }
 
-        /// Lowers `owner`'s allowance for `spender` by `amount`, unless it is infinite.
+        /// Lowers `owner`'s allowance for `spender` by `amount`, unless it is infinite. Spending
+        /// zero needs no allowance and changes nothing (no `Approval`), so a zero-amount
+        /// `transfer_from` reverts only for the reasons `_transfer` gives.
         fn _spend_allowance(
             ref self: ContractState, owner: ContractAddress, spender: ContractAddress, amount: u256
         ) {
+            if amount == 0 {
+                return;
+            }
             let current = self.ERC20_allowances.read((owner, spender));
             if current.low == MAX_U128 && current.high == MAX_U128 {
                 return;

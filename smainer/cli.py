@@ -10,8 +10,10 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from smainer import __version__
+from smainer.artifacts import CONTRACT_PATHS
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -21,24 +23,21 @@ def _progress(message: str) -> None:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from smainer import artifacts
     from smainer.config import get_settings
     from smainer.toolchain import ToolchainError, build, ensure_toolchain, find_source_root
 
     try:
         root = find_source_root(Path(args.source).resolve() if args.source else Path.cwd())
         out_dir = Path(args.out).resolve() if args.out else root / "smainer" / "artifacts"
-        contracts = artifacts.CONTRACT_PATHS
-        if args.contract:
-            unknown = sorted(set(args.contract) - set(contracts))
-            if unknown:
-                known = ", ".join(contracts)
-                _progress(f"unknown contract(s) {', '.join(unknown)}; known: {known}")
-                return 2
-            contracts = {n: p for n, p in contracts.items() if n in args.contract}
-        toolchain = ensure_toolchain(get_settings().toolchain, _progress)
+        toolchain = ensure_toolchain(get_settings().toolchain, _progress, source_root=root)
         built = build(
-            toolchain, root, out_dir, check=args.check, contracts=contracts, progress=_progress
+            toolchain,
+            root,
+            out_dir,
+            check=args.check,
+            contracts=CONTRACT_PATHS,
+            only=args.contract,
+            progress=_progress,
         )
     except ToolchainError as exc:
         print(f"smainer build: {exc}", file=sys.stderr)
@@ -76,6 +75,7 @@ def _cmd_deploy(args: argparse.Namespace) -> int:
             provider_bps=args.provider_bps,
             gas_bps=args.gas_bps,
             treasury_bps=args.treasury_bps,
+            max_execution_time=args.max_execution_time,
             payment_token=args.payment_token,
         )
         asyncio.run(
@@ -90,6 +90,46 @@ def _cmd_deploy(args: argparse.Namespace) -> int:
         )
     except ChainError as exc:
         print(f"smainer deploy: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_index(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from indexer.errors import IndexerError
+    from indexer.service import read_target, rebuild_index, run_index
+    from smainer.chain.errors import ChainError
+    from smainer.chain.manifest import manifest_path
+    from smainer.chain.networks import resolve_network
+    from smainer.config import get_settings
+
+    def log(line: str) -> None:
+        print(f"smainer index: {line}", file=sys.stderr, flush=True)
+
+    try:
+        if args.rebuild:
+            rebuild_index(Path(args.db), log=log)
+            return 0
+        network = resolve_network(args.network, get_settings().networks)
+        manifest = (
+            Path(args.manifest)
+            if args.manifest
+            else manifest_path(Path("deployments"), network.name)
+        )
+        asyncio.run(
+            run_index(
+                network,
+                read_target(manifest),
+                Path(args.db),
+                finality=args.finality,
+                from_block=args.from_block,
+                until_block=args.to_block,
+                log=log,
+            )
+        )
+    except (IndexerError, ChainError) as exc:
+        print(f"smainer index: {exc}", file=sys.stderr)
         return 1
     return 0
 
@@ -167,6 +207,154 @@ def _chain_id(value: str) -> str:
     return value
 
 
+def _market_target(args: argparse.Namespace) -> Any:
+    from provider.service import Target
+
+    return Target(
+        network=args.network,
+        manifest=Path(args.manifest) if args.manifest else None,
+        manifest_dir=Path(args.manifest_dir),
+        devnet_account=args.devnet_account,
+    )
+
+
+def _cmd_provider(args: argparse.Namespace) -> int:
+    from provider.service import run_provider
+
+    return run_provider(
+        _market_target(args),
+        tier=args.tier,
+        gpu=args.gpu,
+        cpu_threads=args.cpu_threads,
+        ram_gb=args.ram_gb,
+        heartbeat_interval=args.heartbeat_interval,
+        poll_interval=args.poll_interval,
+        journal=Path(args.journal) if args.journal else None,
+        once=args.once,
+    )
+
+
+def _cmd_scheduler(args: argparse.Namespace) -> int:
+    from provider.service import run_scheduler
+
+    return run_scheduler(
+        _market_target(args),
+        interval=args.interval,
+        max_silence=args.max_silence,
+        once=args.once,
+    )
+
+
+def _cmd_task(args: argparse.Namespace) -> int:
+    from provider.errors import ProviderError
+    from provider.service import Requirements, read_payload, run_task_command
+
+    options = {k: getattr(args, k) for k in ("task_id", "mine", "algorithm", "amount") if k in args}
+    if args.action == "create":
+        try:
+            options["payload"] = read_payload(args.payload)
+        except (ProviderError, OSError) as exc:
+            print(f"smainer task create: {exc}", file=sys.stderr)
+            return 1
+        options["requirements"] = Requirements(
+            min_tier=args.min_tier,
+            gpu_required=args.gpu,
+            cpu_threads=args.cpu_threads,
+            ram_gb=args.ram_gb,
+            max_execution_time=args.max_execution_time,
+        )
+    return run_task_command(_market_target(args), args.action, **options)
+
+
+def _add_market_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--network", default="devnet", help="devnet, sepolia, mainnet or a URL")
+    parser.add_argument("--manifest", help="deployment manifest (default: <dir>/<network>.json)")
+    parser.add_argument("--manifest-dir", default="deployments", help="where manifests live")
+    parser.add_argument(
+        "--devnet-account",
+        type=_non_negative,
+        help="on a devnet, sign with its predeployed account N (else SMAINER_ACCOUNT_*)",
+    )
+
+
+def _add_market_commands(sub: argparse._SubParsersAction) -> None:
+    """``smainer provider`` and ``smainer task ...`` (see docs/provider.md)."""
+    provider = sub.add_parser(
+        "provider",
+        help="run a JAX provider node: register, heartbeat, compute and claim assigned tasks",
+        description=(
+            "Registers this machine's node (capabilities detected, flags override), heartbeats, "
+            "and computes and claims every task assigned to it; SIGINT/SIGTERM stop it cleanly. "
+            "One JSON log line per task transition on stderr."
+        ),
+    )
+    _add_market_options(provider)
+    provider.add_argument("--tier", type=int, choices=range(1, 6), help="node tier 1..5")
+    provider.add_argument("--gpu", action=argparse.BooleanOptionalAction, help="has a GPU")
+    provider.add_argument("--cpu-threads", type=_non_negative, help="CPU threads offered")
+    provider.add_argument("--ram-gb", type=_non_negative, help="RAM offered in GB")
+    provider.add_argument("--heartbeat-interval", type=_seconds, default=300.0, metavar="S")
+    provider.add_argument("--poll-interval", type=_seconds, default=5.0, metavar="S")
+    provider.add_argument("--journal", help="journal file (default: .smainer/provider/...)")
+    provider.add_argument("--once", action="store_true", help="register, poll once, exit")
+    provider.set_defaults(handler=_cmd_provider)
+
+    scheduler = sub.add_parser(
+        "scheduler",
+        help="assign Open tasks to eligible nodes (needs the scheduler role)",
+        description=(
+            "Assigns each Open task to the eligible Active node with the best score "
+            "(reputation, load, heartbeat recency; fair rotation between equals). A task no "
+            "node can take stays Open and is reported once. See docs/provider.md."
+        ),
+    )
+    _add_market_options(scheduler)
+    scheduler.add_argument("--interval", type=_seconds, default=5.0, metavar="S")
+    scheduler.add_argument(
+        "--max-silence",
+        type=_non_negative,
+        default=900,
+        metavar="S",
+        help="skip nodes whose last heartbeat is older (default 900)",
+    )
+    scheduler.add_argument("--once", action="store_true", help="one round, then exit")
+    scheduler.set_defaults(handler=_cmd_scheduler)
+
+    task = sub.add_parser("task", help="create and follow compute tasks (the demander's side)")
+    actions = task.add_subparsers(dest="action", metavar="ACTION", required=True)
+    create = actions.add_parser(
+        "create",
+        help="approve and create a task in one multicall; prints its id",
+        description=(
+            "Checks the payload first (JSON object, an algorithm providers run, at most 256 "
+            "felts = 7905 bytes of compact JSON) so nothing is escrowed for a task no provider "
+            "can take. Amounts: token units (25, 0.5) or base units (1500base)."
+        ),
+    )
+    _add_market_options(create)
+    create.add_argument("--algorithm", required=True, help="e.g. matrix_multiplication")
+    create.add_argument("--payload", required=True, metavar="FILE", help="JSON file, - for stdin")
+    create.add_argument("--amount", required=True, help="25, 0.5 (token units) or 1500base")
+    create.add_argument("--min-tier", type=int, default=0, help="0..5 (0: any)")
+    create.add_argument("--gpu", action="store_true", help="require a GPU")
+    create.add_argument("--cpu-threads", type=_non_negative, default=0)
+    create.add_argument("--ram-gb", type=_non_negative, default=0)
+    create.add_argument("--max-execution-time", type=_non_negative, default=3600, metavar="SECONDS")
+    for name, text in (
+        ("status", "a task's state as JSON"),
+        ("result", "a completed task's result, decoded and checked against its hash"),
+        ("cancel", "cancel an Open task of yours (refund)"),
+        ("reclaim", "refund an Assigned task whose deadline has passed"),
+    ):
+        one = actions.add_parser(name, help=text)
+        _add_market_options(one)
+        one.add_argument("task_id", type=_non_negative, metavar="ID")
+    listing = actions.add_parser("list", help="every task, or --mine")
+    _add_market_options(listing)
+    listing.add_argument("--mine", action="store_true", help="only tasks this account created")
+    task.set_defaults(handler=_cmd_task)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="smainer",
@@ -179,8 +367,10 @@ def build_parser() -> argparse.ArgumentParser:
         "build",
         help="compile cairo/ with the pinned toolchain into smainer/artifacts/",
         description=(
-            "Compile the contracts with the pinned Cairo 2.1.0 compiler (fetched from PyPI and "
-            "checked by hash on first use) and cairo-lang 0.14.0.1's Sierra-to-CASM compiler."
+            "Compile the contracts with the pinned Cairo 2.12 compiler (from the cairo-lang "
+            "0.14.0.1 sdist, fetched from PyPI and checked by hash on first use) against the "
+            "corelib named by SMAINER_CAIRO_CORELIB (default: ../shared/cairo-2.12-corelib/corelib "
+            "beside the checkout), then with cairo-lang 0.14.0.1's Sierra-to-CASM compiler."
         ),
     )
     build.add_argument(
@@ -190,7 +380,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--source", help="checkout holding cairo/ (default: found from cwd)")
     build.add_argument("--out", help="artifact folder (default: <checkout>/smainer/artifacts)")
-    build.add_argument("--contract", action="append", help="build only this contract (repeatable)")
+    build.add_argument(
+        "--contract",
+        action="append",
+        choices=list(CONTRACT_PATHS),
+        help="build (or check) only this contract, keeping the manifest's others (repeatable)",
+    )
     build.set_defaults(handler=_cmd_build)
 
     demo = sub.add_parser(
@@ -243,7 +438,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Declare what is not declared, deploy the escrow (and on a devnet a payment token), "
             "apply roles and fee split. Idempotent: a second run changes nothing. Off devnet the "
             "signing account comes from SMAINER_ACCOUNT_ADDRESS with SMAINER_KEYSTORE (or "
-            "SMAINER_PRIVATE_KEY) and the artifacts from `scarb build` (--scarb-target)."
+            "SMAINER_PRIVATE_KEY). Declares the committed artifacts (Cairo 2.12), or with "
+            "--scarb-target what `scarb build` made with another Cairo version."
         ),
     )
     deploy.add_argument(
@@ -256,14 +452,63 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument("--provider-bps", type=int, help="provider share in basis points")
     deploy.add_argument("--gas-bps", type=int, help="gas subsidy share in basis points")
     deploy.add_argument("--treasury-bps", type=int, help="treasury share in basis points")
+    deploy.add_argument(
+        "--max-execution-time",
+        type=int,
+        metavar="SECONDS",
+        help="longest execution time new tasks may ask for (default 604800, 7 days)",
+    )
     deploy.add_argument("--payment-token", type=_address, help="ERC-20 paying for tasks")
     deploy.add_argument(
-        "--scarb-target", help="Scarb output folder (scarb-project/target/dev) for real networks"
+        "--scarb-target",
+        help="declare Scarb's output (scarb-project/target/dev) instead of the committed artifacts",
     )
     deploy.add_argument(
         "--manifest-dir", default="deployments", help="where <network>.json is written"
     )
     deploy.set_defaults(handler=_cmd_deploy)
+
+    index = sub.add_parser(
+        "index",
+        help="index the marketplace's events into DuckDB and follow the head",
+        description=(
+            "Backfill the Escrow's and Token's events (addresses and start block from "
+            "deployments/<network>.json) into a DuckDB file, then follow the head, rolling back "
+            "reorgs. Resumes where it stopped; Ctrl-C stops cleanly. See docs/indexer.md."
+        ),
+    )
+    index.add_argument(
+        "--network",
+        default="devnet",
+        help="devnet, sepolia, mainnet or an RPC URL (default devnet)",
+    )
+    index.add_argument(
+        "--manifest", help="deployment manifest (default deployments/<network>.json)"
+    )
+    index.add_argument(
+        "--db", default="smainer.duckdb", help="the index file (default smainer.duckdb)"
+    )
+    index.add_argument(
+        "--from-block",
+        type=_non_negative,
+        help="first block to index (default: the deployment's block; kept by an existing index)",
+    )
+    index.add_argument(
+        "--to-block", type=_non_negative, help="stop once this block is indexed (default: follow)"
+    )
+    index.add_argument(
+        "--finality",
+        choices=["accepted", "l1"],
+        default="accepted",
+        help="index blocks once accepted on L2 (default; reorgs are rolled back) or on L1",
+    )
+    index.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="re-derive the decoded tables of --db from its raw events, without the chain",
+    )
+    index.set_defaults(handler=_cmd_index)
+    _add_market_commands(sub)
     return parser
 
 

@@ -39,13 +39,19 @@ def _default_cache_dir() -> Path:
 
 @dataclass(frozen=True)
 class ToolchainSettings:
-    """Where the pinned Cairo compiler lives once fetched."""
+    """Where the pinned Cairo compilers live once fetched, and the corelib they build against."""
 
     cache_dir: Path = field(default_factory=_default_cache_dir)
     """Downloaded compilers are kept here, outside the repository (``SMAINER_CACHE_DIR``)."""
 
     pip_index_args: tuple[str, ...] = ()
     """Extra ``pip download`` arguments, e.g. a mirror (``SMAINER_PIP_ARGS``, space separated)."""
+
+    corelib: Path | None = None
+    """The Cairo 2.12 corelib that ``smainer build`` compiles against (``SMAINER_CAIRO_CORELIB``):
+    the folder holding ``src/lib.cairo`` of the same release as the compiler, e.g.
+    ``../shared/cairo-2.12-corelib/corelib`` or Scarb's own. The compiler's sdist lacks parts of
+    its corelib. Unset: ``shared/cairo-2.12-corelib/corelib`` beside the checkout is used."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +134,7 @@ def get_settings() -> Settings:
         toolchain=ToolchainSettings(
             cache_dir=_env_path("SMAINER_CACHE_DIR", _default_cache_dir()),
             pip_index_args=tuple(os.environ.get("SMAINER_PIP_ARGS", "").split()),
+            corelib=_env_optional("SMAINER_CAIRO_CORELIB", lambda v: Path(v).expanduser()),
         ),
         devnet=DevnetSettings(
             host=os.environ.get("SMAINER_DEVNET_HOST", DevnetSettings.host),

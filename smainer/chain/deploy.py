@@ -57,6 +57,8 @@ class EscrowConfig:
     provider_bps: int = 9300
     gas_bps: int = 200
     treasury_bps: int = 500
+    max_execution_time: int = 7 * 24 * 3600
+    """The longest execution time new tasks may ask for, in seconds (1 ..= 365 days)."""
     payment_token: int | None = None
     """Off devnet defaults to STRK; on devnet the deployment's own Token."""
 
@@ -91,7 +93,7 @@ class ContractSource:
 
 
 def committed_source(name: str) -> ContractSource:
-    """The committed Cairo 2.1 artifacts: fine on a devnet (Sierra 1.3)."""
+    """The committed artifacts (Cairo 2.12, Sierra 1.7): what devnet, Sepolia and mainnet accept."""
     artifact = load_contract(name)
     return ContractSource(
         name, artifact.sierra, artifact.casm, artifact.class_hash, artifact.compiled_class_hash
@@ -214,13 +216,24 @@ class Deployment:
                     config.provider_bps, config.gas_bps, config.treasury_bps
                 )
             )
+        (max_execution_time,) = await escrow.functions["max_execution_time"].call()
+        if int(max_execution_time) != config.max_execution_time:
+            calls.append(
+                escrow.functions["set_max_execution_time"].prepare_invoke_v3(
+                    config.max_execution_time
+                )
+            )
         if calls:
             self.progress(f"Escrow: updating {len(calls)} setting(s)")
             result = await self.account.execute_v3(calls=calls, auto_estimate=True)
             await self._wait(result.transaction_hash, "escrow configuration")
         else:
             self.progress("Escrow: settings already as configured")
-        return {**{k: hex(v) for k, v in wanted.items()}, **split}
+        return {
+            **{k: hex(v) for k, v in wanted.items()},
+            **split,
+            "max_execution_time": config.max_execution_time,
+        }
 
 
 async def deploy_marketplace(

@@ -9,57 +9,22 @@ enums as starknet-py's ``(variant, value)`` objects, ``Option``/``Result`` likew
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from starknet_py.abi.v2.parser import AbiParser
-from starknet_py.cairo.data_types import EventType
-from starknet_py.hash.selector import get_selector_from_name
 from starknet_py.serialization.factory import serializer_for_function_v1, serializer_for_payload
 
 from smainer.engine.chain import Chain
 from smainer.engine.types import CallResult, DeployResult, Event, TxContext
+from smainer.events import DecodedEvent, EventDecoder
 
 __all__ = ["DecodedEvent", "DeployedContract", "parse_abi"]
 
 
-@dataclass(frozen=True)
-class DecodedEvent:
-    """An event as its ABI names it: ``TaskCreated`` with its members as Python values."""
-
-    name: str
-    values: dict[str, Any]
-
-
-class _EventCodec:
-    """Splits an ABI event into its ``#[key]`` members (keys[1:]) and data members (data)."""
-
-    def __init__(self, event: Any) -> None:
-        self.name = str(event.name).rsplit("::", 1)[-1]
-        self.order = list(event.types)
-        key_types = OrderedDict((n, t) for n, t in event.types.items() if n in event.keys)
-        data_types = OrderedDict((n, t) for n, t in event.types.items() if n not in event.keys)
-        self.keys = serializer_for_payload(key_types)
-        self.data = serializer_for_payload(data_types)
-
-    def decode(self, event: Event) -> DecodedEvent:
-        values = {
-            **self.keys.deserialize(list(event.keys[1:])).as_dict(),
-            **self.data.deserialize(list(event.data)).as_dict(),
-        }
-        return DecodedEvent(self.name, {n: values[n] for n in self.order})
-
-
 def parse_abi(sierra_or_abi: Mapping[str, Any] | Sequence[Any] | str) -> Any:
     """starknet-py's parsed ABI v2 from a Sierra class, its ``abi`` field, or ABI JSON text."""
-    abi: Any = sierra_or_abi
-    if isinstance(abi, Mapping):
-        abi = abi["abi"]
-    if isinstance(abi, str):
-        abi = json.loads(abi)
-    return AbiParser(list(abi)).parse()
+    return AbiParser(_raw_abi(sierra_or_abi)).parse()
 
 
 class DeployedContract:
@@ -68,7 +33,9 @@ class DeployedContract:
     def __init__(self, chain: Chain, address: int, abi: Any) -> None:
         self.chain = chain
         self.address = address
-        self.abi = abi if not isinstance(abi, (Mapping, list, str)) else parse_abi(abi)
+        self.raw_abi = _raw_abi(abi)
+        self.abi = parse_abi(self.raw_abi)
+        self._decoder = EventDecoder(self.raw_abi)
         self._functions: dict[str, Any] = {}
         self._adapters: dict[str, Any] = {}
         for function in self.abi.functions.values():
@@ -76,10 +43,6 @@ class DeployedContract:
         for interface in self.abi.interfaces.values():
             for function in interface.items.values():
                 self._functions[function.name] = function
-        self._events = {
-            get_selector_from_name(codec.name): codec
-            for codec in (_EventCodec(e) for e in self.abi.events.values() if _is_emitted(e))
-        }
 
     @classmethod
     def deploy(
@@ -93,14 +56,14 @@ class DeployedContract:
         **constructor_args: Any,
     ) -> tuple[DeployedContract, DeployResult]:
         """Deploy ``class_hash`` with Python constructor arguments."""
-        parsed = abi if not isinstance(abi, (Mapping, list, str)) else parse_abi(abi)
+        parsed = parse_abi(_raw_abi(abi))
         calldata: list[int] = []
         if parsed.constructor is not None:
             calldata = list(
                 serializer_for_payload(parsed.constructor.inputs).serialize(constructor_args)
             )
         result = chain.deploy(class_hash, calldata, salt=salt, deployer_address=deployer_address)
-        return cls(chain, result.address, parsed), result
+        return cls(chain, result.address, abi), result
 
     def _adapter(self, name: str) -> Any:
         try:
@@ -114,10 +77,9 @@ class DeployedContract:
 
     def decode_event(self, event: Event) -> DecodedEvent:
         """Name and members of one of this contract's events (keys[0] is the variant selector)."""
-        codec = self._events.get(event.keys[0]) if event.keys else None
-        if codec is None or event.from_address != self.address:
+        if event.from_address != self.address or not self._decoder.knows(event.keys):
             raise ValueError(f"not an event of this contract: {event}")
-        return codec.decode(event)
+        return self._decoder.decode(event.keys, event.data)
 
     def events(self, result: CallResult, name: str | None = None) -> list[DecodedEvent]:
         """This contract's events in ``result`` (only those called ``name`` if given), in order."""
@@ -153,6 +115,10 @@ class DeployedContract:
         )
 
 
-def _is_emitted(event: Any) -> bool:
-    """The contract's ``Event`` enum only wraps the event structs, which are what is emitted."""
-    return not any(isinstance(t, EventType) for t in event.types.values())
+def _raw_abi(abi: Mapping[str, Any] | Sequence[Any] | str) -> list[Any]:
+    """The ABI entries of a Sierra class, its ``abi`` field, or ABI JSON text."""
+    if isinstance(abi, Mapping):
+        abi = abi["abi"]
+    if isinstance(abi, str):
+        abi = json.loads(abi)
+    return list(abi)

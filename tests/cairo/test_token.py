@@ -165,7 +165,6 @@ def test_mint_reverts(market, token, owner, caller, recipient, amount, preminted
             amount=amount,
             caller=owner if caller == "owner" else caller,
         )
-    assert token.call("total_supply") == preminted
 
 
 # ---------------------------------------------------------------- transfer
@@ -203,7 +202,6 @@ def test_transfer_reverts(market, token, owner, caller, recipient, amount, reaso
     mint(token, owner, ALICE, 100)
     with reverts(market.chain, reason):
         token.invoke("transfer", recipient=recipient, amount=amount, caller=caller)
-    assert balances(token, ALICE, BOB) == [100, 0]
 
 
 # ---------------------------------------------------------------- approve / allowance
@@ -272,8 +270,32 @@ def test_transfer_from_allowance_just_below_infinite_is_finite(token, owner, fn)
     mint(token, owner, ALICE, 10)
     token.invoke("approve", spender=BOB, amount=MAX_U256 - 1, caller=ALICE)
     result = token.invoke(fn, sender=ALICE, recipient=BOB, amount=3, caller=BOB)
+    assert_events(
+        result,
+        [
+            (token.address, "Approval", [ALICE, BOB], u256(MAX_U256 - 4)),
+            (token.address, "Transfer", [ALICE, BOB], u256(3)),
+        ],
+    )
     assert token.call("allowance", owner=ALICE, spender=BOB) == MAX_U256 - 4
-    assert len(result.events) == 2
+
+
+@TRANSFER_FROM
+@pytest.mark.parametrize(
+    ("allowance", "sender"),
+    [(0, ALICE), (100, ALICE), (0, CAROL)],
+    ids=["no-allowance", "finite-allowance", "empty-sender"],
+)
+def test_transfer_from_zero_amount_needs_no_allowance(token, owner, fn, allowance, sender):
+    mint(token, owner, ALICE, 100)
+    if allowance:
+        token.invoke("approve", spender=BOB, amount=allowance, caller=sender)
+    result = token.invoke(fn, sender=sender, recipient=CAROL, amount=0, caller=BOB)
+    assert token.decode(fn, result.retdata) is True
+    # A Transfer of zero, no Approval: the allowance is neither needed nor changed.
+    assert_events(result, [(token.address, "Transfer", [sender, CAROL], u256(0))])
+    assert token.call("allowance", owner=sender, spender=BOB) == allowance
+    assert balances(token, ALICE, CAROL) == [100, 0]
 
 
 @TRANSFER_FROM
@@ -285,10 +307,12 @@ def test_transfer_from_allowance_just_below_infinite_is_finite(token, owner, fn)
         (500, ALICE, CAROL, 101, "INSUFFICIENT_BALANCE"),
         (MAX_U256, ALICE, CAROL, 101, "INSUFFICIENT_BALANCE"),
         (500, ALICE, 0, 1, "TRANSFER_TO_ZERO"),
-        # Sender 0 can never have granted an allowance, so the allowance check fires first
-        # (docs/protocol.md lists TRANSFER_FROM_ZERO for transfer_from; it is unreachable).
+        (0, ALICE, 0, 0, "TRANSFER_TO_ZERO"),
+        # Sender 0 can never have granted an allowance, so a non-zero amount fails the
+        # allowance check first; a zero amount needs no allowance and fails in the transfer.
         (0, 0, CAROL, 1, "INSUFFICIENT_ALLOWANCE"),
-        (0, 0, CAROL, 0, "APPROVE_FROM_ZERO"),
+        (0, 0, CAROL, 0, "TRANSFER_FROM_ZERO"),
+        (0, 0, 0, 0, "TRANSFER_FROM_ZERO"),
     ],
     ids=[
         "no-allowance",
@@ -296,8 +320,10 @@ def test_transfer_from_allowance_just_below_infinite_is_finite(token, owner, fn)
         "over-balance",
         "infinite-over-balance",
         "to-zero",
+        "to-zero-amount-zero",
         "from-zero",
         "from-zero-amount-zero",
+        "from-zero-before-to-zero",
     ],
 )
 def test_transfer_from_reverts(
@@ -308,5 +334,3 @@ def test_transfer_from_reverts(
         token.invoke("approve", spender=BOB, amount=allowance, caller=ALICE)
     with reverts(market.chain, reason):
         token.invoke(fn, sender=sender, recipient=recipient, amount=amount, caller=BOB)
-    assert balances(token, ALICE, CAROL) == [100, 0]
-    assert token.call("allowance", owner=ALICE, spender=BOB) == allowance

@@ -46,7 +46,7 @@ async def test_deploy_twice_changes_nothing_then_applies_a_new_setting(fresh_dev
     third = await deploy_marketplace(
         network,
         AccountSettings(),
-        EscrowConfig(treasury=0x7EA5, gas_bps=300, provider_bps=9200),
+        EscrowConfig(treasury=0x7EA5, gas_bps=300, provider_bps=9200, max_execution_time=3600),
         manifest_dir=tmp_path,
         progress=print,
     )
@@ -55,11 +55,14 @@ async def test_deploy_twice_changes_nothing_then_applies_a_new_setting(fresh_dev
     (treasury,) = await escrow.functions["treasury"].call()
     (fees,) = await escrow.functions["get_fee_config"].call()
     (token,) = await escrow.functions["payment_token"].call()
+    (max_execution_time,) = await escrow.functions["max_execution_time"].call()
     assert treasury == 0x7EA5
+    assert max_execution_time == 3600
     assert (fees["provider_bps"], fees["gas_bps"], fees["treasury_bps"]) == (9200, 300, 500)
     assert token == third.address("Token")
     saved = json.loads((tmp_path / "devnet.json").read_text())
     assert saved["config"]["treasury"] == "0x7ea5"
+    assert saved["config"]["max_execution_time"] == 3600
 
 
 def test_cli_reports_an_unreachable_network(tmp_path, capsys):

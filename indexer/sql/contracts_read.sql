@@ -1,0 +1,1 @@
+SELECT name, address FROM contracts ORDER BY name

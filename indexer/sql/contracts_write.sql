@@ -1,0 +1,1 @@
+INSERT INTO contracts VALUES ($name, $address)

@@ -1,0 +1,1 @@
+SELECT value FROM smainer_meta WHERE key = $key

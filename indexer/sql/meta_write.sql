@@ -1,0 +1,1 @@
+INSERT OR REPLACE INTO smainer_meta VALUES ($key, $value)

@@ -1,0 +1,1 @@
+SELECT min(block_number), max(block_number), count(*) FROM raw_events

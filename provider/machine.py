@@ -1,0 +1,56 @@
+"""What this machine offers, as ``register_node`` takes it: tier, GPU, CPU threads, RAM.
+
+Detected from the operating system and ``jax.devices()``; every value can be overridden on the
+command line. The tier is a coarse, documented class (see ``docs/provider.md``): 1, plus one for
+8 or more CPU threads, one for 32 GB of RAM or more, and two for an accelerator, at most 5.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+U16_MAX = 0xFFFF
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    tier: int
+    gpu: bool
+    cpu_threads: int
+    ram_gb: int
+
+    def felts(self) -> list[int]:
+        return [self.tier, int(self.gpu), self.cpu_threads, self.ram_gb]
+
+    def merged(self, **overrides: Any) -> Capabilities:
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def default_tier(gpu: bool, cpu_threads: int, ram_gb: int) -> int:
+    return min(5, 1 + (cpu_threads >= 8) + (ram_gb >= 32) + 2 * gpu)
+
+
+def ram_gb() -> int:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**30)
+    except (ValueError, OSError, AttributeError):
+        return 0
+
+
+def has_accelerator(devices: Sequence[Any]) -> bool:
+    return any(getattr(d, "platform", "cpu") != "cpu" for d in devices)
+
+
+def detect(devices: Sequence[Any] | None = None) -> Capabilities:
+    """This machine's capabilities; ``devices`` defaults to ``jax.devices()``."""
+    if devices is None:
+        import jax
+
+        devices = jax.devices()
+    gpu = has_accelerator(devices)
+    threads = min(U16_MAX, os.cpu_count() or 1)
+    ram = min(U16_MAX, ram_gb())
+    return Capabilities(default_tier(gpu, threads, ram), gpu, threads, ram)

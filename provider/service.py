@@ -1,0 +1,211 @@
+"""The entry points behind ``smainer provider``, ``smainer scheduler`` and ``smainer task``.
+
+Plain functions of plain arguments (``smainer/cli.py`` declares the commands and calls these).
+Each returns the process exit code: 0 done, 1 refused or failed (the reason on stderr).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import sys
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from starknet_py.net.client_errors import ClientError
+
+from provider.demand import (
+    cancel_task,
+    create_task,
+    describe,
+    list_tasks,
+    parse_amount,
+    reclaim_task,
+    task_result,
+)
+from provider.errors import ProviderError
+from provider.escrow import Requirements
+from provider.journal import Journal
+from provider.logs import LOGGER
+from provider.machine import detect
+from provider.scheduler import Scheduler, SchedulerConfig
+from provider.session import open_sender, open_session
+from provider.worker import ProviderWorker, WorkerConfig
+from smainer.config import get_settings
+
+
+@dataclass(frozen=True)
+class Target:
+    """Which market and which account a command acts on."""
+
+    network: str = "devnet"
+    manifest: Path | None = None
+    manifest_dir: Path = Path("deployments")
+    devnet_account: int | None = None
+    """On a devnet, sign with its predeployed account N instead of SMAINER_ACCOUNT_*."""
+
+
+def _fail(command: str, exc: Exception) -> int:
+    print(f"smainer {command}: {exc}", file=sys.stderr)
+    return 1
+
+
+def _run(command: str, main: Callable[[], Coroutine[Any, Any, int]]) -> int:
+    try:
+        return asyncio.run(main())
+    except (ProviderError, ClientError, OSError) as exc:  # ClientError: an RPC error answer
+        return _fail(command, exc)
+
+
+def run_provider(
+    target: Target,
+    *,
+    tier: int | None = None,
+    gpu: bool | None = None,
+    cpu_threads: int | None = None,
+    ram_gb: int | None = None,
+    heartbeat_interval: float = 300.0,
+    poll_interval: float = 5.0,
+    journal: Path | None = None,
+    once: bool = False,
+) -> int:
+    """Register, heartbeat, compute and claim until SIGINT/SIGTERM (or one poll with ``once``)."""
+    _log_to_stderr()
+    settings = get_settings()
+
+    async def main() -> int:
+        session = await open_session(target.network, target.manifest, target.manifest_dir, settings)
+        sender, source = await open_sender(session, settings, target.devnet_account)
+        capabilities = detect().merged(tier=tier, gpu=gpu, cpu_threads=cpu_threads, ram_gb=ram_gb)
+        market = session.reader.market
+        path = journal or Path(".smainer") / "provider" / (
+            f"{session.network}-{market.escrow:#x}-{sender.address:#x}.json"
+        )
+        print(f"smainer provider: node {source}, journal {path}", file=sys.stderr)
+        worker = ProviderWorker(
+            session.reader,
+            sender,
+            Journal(path, start_block=market.from_block),
+            WorkerConfig(
+                capabilities=capabilities,
+                heartbeat_interval=heartbeat_interval,
+                poll_interval=poll_interval,
+            ),
+        )
+        if once:
+            await worker.ensure_registered()
+            await worker.poll_once()
+            return 0
+        await _until_signalled(worker.run)
+        return 0
+
+    return _run("provider", main)
+
+
+def _log_to_stderr() -> None:
+    if not LOGGER.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        LOGGER.addHandler(handler)
+    LOGGER.setLevel(logging.INFO)
+
+
+async def _until_signalled(run: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await run(stop)
+
+
+def run_scheduler(
+    target: Target, *, interval: float = 5.0, max_silence: int = 900, once: bool = False
+) -> int:
+    """Assign Open tasks every ``interval`` seconds until SIGINT/SIGTERM (one round: ``once``)."""
+    _log_to_stderr()
+    settings = get_settings()
+
+    async def main() -> int:
+        session = await open_session(target.network, target.manifest, target.manifest_dir, settings)
+        sender, source = await open_sender(session, settings, target.devnet_account)
+        print(f"smainer scheduler: signing as {source}", file=sys.stderr)
+        scheduler = Scheduler(
+            session.reader, sender, SchedulerConfig(interval=interval, max_silence=max_silence)
+        )
+        if once:
+            await scheduler.round()
+        else:
+            await _until_signalled(scheduler.run)
+        return 0
+
+    return _run("scheduler", main)
+
+
+def _print(value: Any) -> None:
+    print(json.dumps(value, indent=2))
+
+
+def run_task_command(target: Target, action: str, **options: Any) -> int:
+    """``smainer task ACTION``: create, status, result, cancel, reclaim, list."""
+    settings = get_settings()
+
+    async def main() -> int:
+        session = await open_session(target.network, target.manifest, target.manifest_dir, settings)
+        reader = session.reader
+        if action == "status":
+            _print(describe(await reader.get_task(options["task_id"])))
+            return 0
+        if action == "result":
+            _print(await task_result(reader, options["task_id"]))
+            return 0
+        if action == "list" and not options.get("mine"):
+            _print([describe(task) for task in await list_tasks(reader)])
+            return 0
+        sender, _source = await open_sender(session, settings, target.devnet_account)
+        if action == "create":
+            decimals = await reader.decimals()
+            created = await create_task(
+                reader,
+                sender,
+                options["algorithm"],
+                options["payload"],
+                parse_amount(options["amount"], decimals),
+                options["requirements"],
+            )
+            print(created.task_id)
+            return 0
+        if action == "cancel":
+            print(hex(await cancel_task(reader, sender, options["task_id"])))
+            return 0
+        if action == "reclaim":
+            print(hex(await reclaim_task(reader, sender, options["task_id"])))
+            return 0
+        if action == "list":
+            _print([describe(task) for task in await list_tasks(reader, sender.address)])
+            return 0
+        raise ProviderError(f"unknown task action {action!r}")
+
+    return _run(f"task {action}", main)
+
+
+def read_payload(source: str) -> Any:
+    """``--payload FILE`` or ``-`` (stdin), as JSON."""
+    text = sys.stdin.read() if source == "-" else Path(source).read_text()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ProviderError(f"the payload is not JSON: {exc}") from exc
+
+
+__all__ = [
+    "Requirements",
+    "Target",
+    "read_payload",
+    "run_provider",
+    "run_scheduler",
+    "run_task_command",
+]

@@ -1,0 +1,122 @@
+"""Reorgs while following the head (``devnet_abortBlocks``): the index ends equal to a fresh
+index of the new chain. The indexer's view of the node is held still while a fork is built, so
+that each way a fork can show is taken for certain: the cursor's block changed at the same
+height, the next batch's parent is not the cursor's block, or the chain got shorter."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from starknet_py.net.client_models import StarknetBlockWithTxHashes
+
+from indexer import Indexer, IndexerConfig, RpcSource, open_store
+from indexer.pipeline import EventPipeline
+from indexer.records import BlockHeader, RawEvent
+from indexer.store import DuckDBStore
+from tests.indexer.conftest import dump, index, read_cursor
+from tests.indexer.market import Market, call, create_task, devnet_call
+
+pytestmark = pytest.mark.slow
+
+
+class HeldNode:
+    """The real node, but ``head()`` waits while the test holds it (as between two polls)."""
+
+    def __init__(self, real: RpcSource) -> None:
+        self.real = real
+        self.open = asyncio.Event()
+        self.open.set()
+
+    async def head(self) -> int:
+        await self.open.wait()
+        return await self.real.head()
+
+    async def header(self, number: int) -> BlockHeader:
+        return await self.real.header(number)
+
+    async def events(self, first: int, last: int) -> list[RawEvent]:
+        return await self.real.events(first, last)
+
+
+async def caught_up(market: Market, store: DuckDBStore, timeout: float = 60) -> None:
+    """Until the index's cursor is the node's head block, hash included."""
+    client = market.client()
+
+    async def wait() -> None:
+        while True:
+            head = await client.get_block_with_tx_hashes(block_number="latest")
+            assert isinstance(head, StarknetBlockWithTxHashes)
+            cursor = read_cursor(store)
+            if cursor is not None and (cursor.block_number, cursor.block_hash) == (
+                head.block_number,
+                head.block_hash,
+            ):
+                return
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(wait(), timeout)
+
+
+async def abort_from(market: Market, block: int) -> None:
+    await devnet_call(
+        market.base_url, "devnet_abortBlocks", {"starting_block_id": {"block_number": block}}
+    )
+
+
+async def test_reorgs_while_following_end_equal_to_a_fresh_index(market: Market, tmp_path):
+    e = market.escrow
+    addresses = {"Escrow": market.escrow, "Token": market.token}
+    rpc = RpcSource.connect(market.rpc_url, list(addresses.values()))
+    node = HeldNode(rpc)
+    store = open_store(tmp_path / "following.duckdb")
+    lines: list[str] = []
+    indexer = Indexer(
+        node,
+        store,
+        EventPipeline(addresses),
+        IndexerConfig(start_block=market.deploy_block, poll_interval=0.02),
+        log=lines.append,
+    )
+
+    async def fork(first: int, *sends: tuple[int, list]) -> None:
+        """Hold the indexer, replace the blocks from ``first`` by ``sends``, let it go."""
+        node.open.clear()
+        await asyncio.sleep(0.1)  # a head() in flight when the hold began has returned
+        await abort_from(market, first)
+        for account, calls in sends:
+            await market.send(account, *calls)
+        node.open.set()
+        await caught_up(market, store)
+
+    running = asyncio.create_task(indexer.run())
+    try:
+        await asyncio.wait_for(indexer.ready.wait(), 60)
+        first = await market.send(1, create_task(e, 1111))
+        await market.send(4, call(e, "heartbeat"))
+        await caught_up(market, store)
+        # 1. Two blocks replaced by two others: the cursor's block has another hash.
+        await fork(first, (2, [create_task(e, 2222)]), (1, [create_task(e, 3333)]))
+        # 2. The last block (3333) replaced by two: the next batch's parent is not the cursor's
+        # block.
+        await fork(await market.head(), (1, [create_task(e, 4444)]), (4, [call(e, "heartbeat")]))
+        # 3. The last block aborted and nothing else: the chain got shorter.
+        await fork(await market.head())
+    finally:
+        indexer.stop()
+        await asyncio.wait_for(running, timeout=30)
+        status = indexer.status()
+        store.close()
+        await rpc.close()
+    print("\n".join(lines))
+    assert status.reorgs == 3
+    assert sum("reorg:" in line for line in lines) == 3
+    assert any(line.startswith("block ") for line in lines), "one line per new block"
+
+    fresh = tmp_path / "fresh.duckdb"
+    await index(market, fresh)
+    following = dump(tmp_path / "following.duckdb")
+    assert following == dump(fresh)
+    amounts = {int(r[13]) for r in following["ev_task_created"]}
+    assert {2222, 4444} <= amounts
+    assert not {1111, 3333} & amounts, "the tasks of aborted blocks are gone"

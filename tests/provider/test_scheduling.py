@@ -1,0 +1,77 @@
+"""The scheduling policy alone: eligibility, score, rotation between equal nodes."""
+
+from collections import Counter
+
+from provider.escrow import Node, NodeStatus, Requirements
+from provider.scheduling import Candidate, choose, ineligibility, reputation, score
+
+NOW = 10_000
+SILENCE = 900
+REQ = Requirements(min_tier=2, gpu_required=False, cpu_threads=4, ram_gb=8)
+
+
+def node(**changes) -> Node:
+    base = {
+        "tier": 3, "gpu": False, "cpu_threads": 8, "ram_gb": 16, "status": NodeStatus.ACTIVE,
+        "registered_at": 1, "last_heartbeat": NOW - 10, "completed_tasks": 0, "failed_tasks": 0,
+        "earnings": 0,
+    }  # fmt: skip
+    return Node(**{**base, **changes})
+
+
+def test_every_requirement_and_state_excludes():
+    cases = {
+        "suspended": node(status=NodeStatus.SUSPENDED),
+        "inactive": node(status=NodeStatus.INACTIVE),
+        "tier too low": node(tier=1),
+        "not enough CPU": node(cpu_threads=2),
+        "not enough RAM": node(ram_gb=4),
+        "silent": node(last_heartbeat=NOW - SILENCE - 1),
+        "never beat": node(last_heartbeat=0),
+    }
+    for name, n in cases.items():
+        assert ineligibility(n, REQ, NOW, SILENCE) is not None, name
+    assert ineligibility(node(), REQ, NOW, SILENCE) is None
+    gpu = Requirements(gpu_required=True)
+    assert ineligibility(node(), gpu, NOW, SILENCE) == "no GPU"
+    assert ineligibility(node(gpu=True), gpu, NOW, SILENCE) is None
+
+
+def test_choose_never_picks_an_ineligible_node():
+    candidates = [Candidate(1, node(tier=1)), Candidate(2, node(last_heartbeat=0))]
+    assert choose(REQ, candidates, {}, {}, NOW, SILENCE) is None
+    candidates.append(Candidate(3, node(completed_tasks=0, failed_tasks=50)))
+    assert choose(REQ, candidates, {}, {}, NOW, SILENCE) == 3
+
+
+def test_reputation_prior_and_score():
+    assert reputation(node()) == 2 / 3
+    assert reputation(node(completed_tasks=98)) > reputation(node(completed_tasks=8))
+    assert reputation(node(failed_tasks=10)) < 0.2
+    fresh, stale = node(last_heartbeat=NOW), node(last_heartbeat=NOW - SILENCE)
+    assert score(fresh, 0, NOW, SILENCE) == 2 * score(stale, 0, NOW, SILENCE) == 2 * 2 / 3 / 2
+    assert score(fresh, 1, NOW, SILENCE) == score(fresh, 0, NOW, SILENCE) / 2
+
+
+def test_equal_nodes_share_tasks_in_turn():
+    candidates = [Candidate(a, node()) for a in (30, 10, 20)]
+    loads: dict[int, int] = {}
+    last: dict[int, float] = {}
+    picks = []
+    for step in range(9):
+        chosen = choose(REQ, candidates, loads, last, NOW, SILENCE)
+        assert chosen is not None
+        picks.append(chosen)
+        loads[chosen] = loads.get(chosen, 0) + 1
+        last[chosen] = step
+    assert picks[:3] == [10, 20, 30]
+    assert Counter(picks) == {10: 3, 20: 3, 30: 3}
+    # Loads drained (tasks completed): rotation alone keeps taking turns.
+    loads.clear()
+    assert choose(REQ, candidates, loads, last, NOW, SILENCE) == picks[-3]
+
+
+def test_a_better_node_wins_until_loaded():
+    good, new = Candidate(1, node(completed_tasks=40)), Candidate(2, node())
+    assert choose(REQ, [good, new], {}, {}, NOW, SILENCE) == 1
+    assert choose(REQ, [good, new], {1: 1}, {}, NOW, SILENCE) == 2
