@@ -23,7 +23,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import WSMsgType, web
 
@@ -32,6 +32,9 @@ from devnet.dispatch import Dispatcher
 from devnet.errors import InvalidRequestError, ParseError, RpcError
 from devnet.subscriptions import Connection, ConnectionDispatcher, SubscriptionHub
 from smainer.config import DevnetSettings
+
+if TYPE_CHECKING:
+    from devnet.dna import DnaServer
 
 log = logging.getLogger("devnet.server")
 
@@ -296,15 +299,16 @@ async def serve_rpc(
 # ``smainer devnet``: a Devnet, its dispatcher, the server, the banner, until Ctrl-C.
 
 
-def run_devnet(settings: DevnetSettings) -> None:
+def run_devnet(settings: DevnetSettings, *, dna_port: int | None = None) -> None:
     """Serve a devnet until SIGINT/SIGTERM; dump to ``settings.dump_path`` on the way out.
 
+    ``dna_port``: also serve an Apibara DNA v1alpha2 stream there (:mod:`devnet.dna`).
     Raises :class:`OSError` (one-line ``strerror``) when the address cannot be bound.
     """
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    asyncio.run(serve_devnet(settings, stop=None, on_ready=None))
+    asyncio.run(serve_devnet(settings, stop=None, on_ready=None, dna_port=dna_port))
 
 
 async def serve_devnet(
@@ -313,6 +317,7 @@ async def serve_devnet(
     stop: asyncio.Event | None,
     on_ready: Callable[[int], None] | None,
     out: Callable[[str], None] = print,
+    dna_port: int | None = None,
 ) -> None:
     """Build the devnet on the worker, listen, print the banner, serve until ``stop``.
 
@@ -332,6 +337,7 @@ async def serve_devnet(
     runner: web.AppRunner | None = None
     timer: BlockTimer | None = None
     devnet: Devnet | None = None
+    dna: DnaServer | None = None
     try:
         devnet = await worker.call(Devnet, settings)
         dispatcher = build_dispatcher(devnet)
@@ -347,6 +353,12 @@ async def serve_devnet(
             where = f"{settings.host}:{settings.port}"
             raise OSError(exc.errno, f"cannot listen on {where}: {reason}") from None
         out(await worker.call(_banner, devnet, f"http://{settings.host}:{port}"))
+        if dna_port is not None:  # Apibara DNA v1alpha2 (devnet/dna.py), same chain and loop
+            from devnet.dna import start_dna_server
+
+            dna = await start_dna_server(dispatcher, worker, settings.host, dna_port)
+            devnet.add_listener(dna.stream.on_chain_event)
+            out(f"Apibara DNA v1alpha2 stream on {settings.host}:{dna.port}")
         if settings.block_time is not None:
             timer = BlockTimer(worker, devnet.create_block, settings.block_time)
             timer.start()
@@ -357,6 +369,8 @@ async def serve_devnet(
     finally:
         if timer is not None:
             await timer.stop()
+        if dna is not None:
+            await dna.stop()
         if runner is not None:
             await runner.cleanup()
         if devnet is not None and settings.dump_path is not None:

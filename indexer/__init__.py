@@ -13,6 +13,7 @@ from indexer.errors import (
     SourceError,
     StoreError,
 )
+from indexer.filters import EventQuery, marketplace_queries
 from indexer.pipeline import EventPipeline
 from indexer.runner import Indexer, IndexerConfig, IndexerStatus
 from indexer.sink import Sink
@@ -25,6 +26,7 @@ __all__ = [
     "DatabaseRefusedError",
     "DuckDBStore",
     "EventPipeline",
+    "EventQuery",
     "Indexer",
     "IndexerConfig",
     "IndexerError",
@@ -33,5 +35,6 @@ __all__ = [
     "Sink",
     "SourceError",
     "StoreError",
+    "marketplace_queries",
     "open_store",
 ]

@@ -14,6 +14,11 @@ hash must be the cursor's hash; when it is not, or the cursor's block is gone fr
 chain, the fork point is found (``indexer/reorg.py``), everything above it rolled back in one
 transaction, and indexing goes on from there. Node errors are retried with backoff, forever;
 only a store failure or a refused database ends :meth:`Indexer.run` with an error.
+
+Once synced, the runner waits in the source's ``wait_for_news`` (a WebSocket wake-up where the
+node has one, else ``poll_interval``) and, each such idle round, has the stored blocks' finality
+catch up with the node's ``l1_accepted`` block (``indexer/finality.py``). A reorg the source was
+told of (``take_reorg``) is rolled back on the next step, before anything else is read.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from typing import Any, TypeVar
 
 from indexer.batches import fetch_batch
 from indexer.errors import BlockNotFoundError, IndexerError
+from indexer.finality import MarksL1Finality
 from indexer.pipeline import EventPipeline
 from indexer.progress import SyncProgress, duration
 from indexer.ranges import split_range
@@ -34,7 +40,8 @@ from indexer.records import Batch, Cursor
 from indexer.reorg import find_fork
 from indexer.retry import Backoff, wait_or_stop
 from indexer.sink import Sink
-from indexer.source import ChainSource
+from indexer.source import ChainSource, HintsReorgs, KnowsL1Finality
+from smainer.aio import cancel_and_wait
 
 Log = Callable[[str], None]
 T = TypeVar("T")
@@ -61,7 +68,8 @@ class IndexerConfig:
     """Every block this close to the head has its header stored, for finding fork points."""
 
     poll_interval: float = 1.0
-    """Seconds between looks at the head once synced."""
+    """Seconds between looks at the head once synced, at most (a WebSocket notification wakes
+    the runner sooner)."""
 
     backoff: Backoff = field(default_factory=Backoff)
 
@@ -124,6 +132,9 @@ class Indexer:
         self._reorg_at: int | None = None
         self._began = time.monotonic()
         self._waiting_note: int | None = None
+        self._l1_marked: int | None = None
+        """The block the stored blocks' finality was last brought up to (the node's
+        ``l1_accepted`` block, or the cursor if that is lower)."""
         self._cursor: Cursor | None = None
         """The store's cursor as last written (read by status() without touching the store,
         which may be busy with a write in its thread)."""
@@ -182,7 +193,7 @@ class Indexer:
             if self._reached_until():
                 break
             if not progressed:
-                await wait_or_stop(self._stopping, self.config.poll_interval)
+                await self._idle()
         cursor = self._cursor
         self.log(f"stopped at block {cursor.block_number}" if cursor else "stopped")
 
@@ -193,8 +204,56 @@ class Indexer:
         done = self._cursor.block_number if self._cursor else self._start - 1
         return until is not None and done >= until
 
+    async def _idle(self) -> None:
+        """Wait for news from the source (or ``poll_interval``), or until stopped."""
+        wait_for_news = getattr(self.source, "wait_for_news", None)
+        if wait_for_news is None:  # a source written before notifications: poll
+            await wait_or_stop(self._stopping, self.config.poll_interval)
+            return
+        news = asyncio.ensure_future(wait_for_news(self.config.poll_interval))
+        stop = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({news, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            await cancel_and_wait(news, stop)
+
+    async def _take_reorg_hint(self) -> None:
+        """A reorg the source was told of, at or below the cursor, is rolled back from its
+        first block, once the cursor's block is seen to be gone (a hint about a fork already
+        rolled back, or never indexed, changes nothing)."""
+        if not isinstance(self.source, HintsReorgs):
+            return
+        first = self.source.take_reorg()
+        cursor = self._cursor
+        if first is None or cursor is None or first > cursor.block_number:
+            return
+        try:
+            header = await self.source.header(cursor.block_number)
+        except BlockNotFoundError:
+            header = None
+        if header is None or header.hash != cursor.block_hash:
+            self.log(f"the node announced a reorg from block {first}")
+            at = first if self._reorg_at is None else min(first, self._reorg_at)
+            raise _ReorgDetected(at)
+
+    async def _mark_finality(self) -> None:
+        """Bring the stored blocks' finality up to the node's ``l1_accepted`` block."""
+        source, sink = self.source, self.sink
+        if not (isinstance(source, KnowsL1Finality) and isinstance(sink, MarksL1Finality)):
+            return
+        accepted = await source.l1_accepted()
+        cursor = self._cursor
+        if cursor is None:
+            return
+        upto = min(accepted, cursor.block_number)
+        if upto == self._l1_marked:
+            return
+        await _finish(asyncio.to_thread(sink.mark_l1_accepted, upto))
+        self._l1_marked = upto
+
     async def _step(self) -> bool:
         """One look at the node: roll back a pending reorg, or index up to its head."""
+        await self._take_reorg_hint()
         if self._reorg_at is not None:
             await self._roll_back(self._reorg_at)
             self._reorg_at = None
@@ -208,6 +267,7 @@ class Indexer:
             if cursor is not None:
                 await self._check_tip(cursor, head)
             self._synced(done)
+            await self._mark_finality()
             return False
         await self._sync(done + 1, target, head)
         cursor = self._cursor
@@ -265,9 +325,7 @@ class Indexer:
                         shown = now
                         self.log(progress.line(batch.last, now))
         finally:
-            for task in in_flight:
-                task.cancel()
-            await asyncio.gather(*in_flight, return_exceptions=True)
+            await cancel_and_wait(*in_flight)
 
     async def _commit(self, batch: Batch) -> None:
         cursor = self._cursor
@@ -302,6 +360,7 @@ class Indexer:
         fork = await find_fork(self.source, self.sink, block)
         removed = await _finish(asyncio.to_thread(self.sink.rollback_to, fork))
         self._cursor = fork
+        self._l1_marked = None  # blocks indexed again arrive with the status they have now
         self._reorgs += 1
         to = f"block {fork.block_number}" if fork else f"the start (block {self._start})"
         self.log(

@@ -13,16 +13,18 @@ is refused before anything is written to it. Driver errors become :class:`StoreE
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache
+from itertools import accumulate, chain
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
 
 from indexer.errors import ContractsMismatchError, DatabaseRefusedError, StoreError
-from indexer.felts import felt_bytes, felt_int
+from indexer.felts import FELT_BYTES, felt_bytes, felt_int
 from indexer.migrate import check_schema, migrate
 from indexer.pipeline import Decoded
 from indexer.records import Batch, BlockHeader, Cursor, RawEvent, Row
@@ -39,20 +41,46 @@ def load_sql(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text()
 
 
-def _felts(values: Iterable[int]) -> list[bytes]:
-    return [felt_bytes(v) for v in values]
+FELT = pa.binary()
+"""Felts go to DuckDB as 32-byte Arrow binaries (``BLOB``; DuckDB inserts variable-size
+binaries about a fifth faster than fixed-size ones)."""
 
 
-# DuckDB column type -> (Arrow type, converter of the decoded Python value).
-_CONVERTERS: dict[str, tuple[pa.DataType, Callable[[Any], Any]]] = {
-    "BLOB": (pa.binary(), felt_bytes),
-    "BLOB[]": (pa.list_(pa.binary()), _felts),
-    "BIGNUM": (pa.string(), str),  # exact for any u256; DuckDB casts on insert
-    "BOOLEAN": (pa.bool_(), bool),
-    "UTINYINT": (pa.uint64(), int),
-    "USMALLINT": (pa.uint64(), int),
-    "UINTEGER": (pa.uint64(), int),
-    "UBIGINT": (pa.uint64(), int),
+def felt_array(values: Sequence[int]) -> pa.Array:
+    """Felts as one Arrow array over one buffer: handing pyarrow a Python ``bytes`` per felt
+    costs more than DuckDB's whole insert (scripts/bench_indexer.py)."""
+    data = b"".join([v.to_bytes(FELT_BYTES, "big") for v in values])
+    offsets = np.arange(0, FELT_BYTES * (len(values) + 1), FELT_BYTES, dtype=np.int32)
+    return pa.Array.from_buffers(
+        FELT, len(values), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+
+
+def felt_lists(lists: Sequence[Sequence[int]]) -> pa.Array:
+    """Lists of felts (keys, data, payloads) as one Arrow list array over one buffer."""
+    offsets = pa.array([0, *accumulate(map(len, lists))], type=pa.int32())
+    return pa.ListArray.from_arrays(offsets, felt_array(list(chain.from_iterable(lists))))
+
+
+def _plain(arrow_type: pa.DataType, convert: Callable[[Any], Any] | None = None) -> _Column:
+    def build(values: Sequence[Any]) -> pa.Array:
+        return pa.array(values if convert is None else [convert(v) for v in values], arrow_type)
+
+    return build
+
+
+_Column = Callable[[Sequence[Any]], pa.Array]
+
+# DuckDB column type -> how a column of decoded Python values becomes an Arrow array.
+_COLUMNS: dict[str, _Column] = {
+    "BLOB": felt_array,
+    "BLOB[]": felt_lists,
+    "BIGNUM": _plain(pa.string(), str),  # exact for any u256; DuckDB casts on insert
+    "BOOLEAN": _plain(pa.bool_(), bool),
+    "UTINYINT": _plain(pa.uint64()),
+    "USMALLINT": _plain(pa.uint64()),
+    "UINTEGER": _plain(pa.uint64()),
+    "UBIGINT": _plain(pa.uint64()),
 }
 
 _RAW_SCHEMA = pa.schema(
@@ -60,18 +88,18 @@ _RAW_SCHEMA = pa.schema(
         ("block_number", pa.uint64()),
         ("transaction_index", pa.uint32()),
         ("event_index", pa.uint32()),
-        ("block_hash", pa.binary()),
-        ("transaction_hash", pa.binary()),
-        ("from_address", pa.binary()),
-        ("keys", pa.list_(pa.binary())),
-        ("data", pa.list_(pa.binary())),
+        ("block_hash", FELT),
+        ("transaction_hash", FELT),
+        ("from_address", FELT),
+        ("keys", pa.list_(FELT)),
+        ("data", pa.list_(FELT)),
     ]
 )
 _BLOCK_SCHEMA = pa.schema(
     [
         ("block_number", pa.uint64()),
-        ("block_hash", pa.binary()),
-        ("parent_hash", pa.binary()),
+        ("block_hash", FELT),
+        ("parent_hash", FELT),
         ("timestamp", pa.uint64()),
         ("finality", pa.string()),
     ]
@@ -81,14 +109,14 @@ _BLOCK_SCHEMA = pa.schema(
 def raw_events_table(events: list[RawEvent]) -> pa.Table:
     return pa.table(
         [
-            [e.block_number for e in events],
-            [e.transaction_index for e in events],
-            [e.event_index for e in events],
-            [felt_bytes(e.block_hash) for e in events],
-            [felt_bytes(e.transaction_hash) for e in events],
-            [felt_bytes(e.from_address) for e in events],
-            [_felts(e.keys) for e in events],
-            [_felts(e.data) for e in events],
+            pa.array([e.block_number for e in events], pa.uint64()),
+            pa.array([e.transaction_index for e in events], pa.uint32()),
+            pa.array([e.event_index for e in events], pa.uint32()),
+            felt_array([e.block_hash for e in events]),
+            felt_array([e.transaction_hash for e in events]),
+            felt_array([e.from_address for e in events]),
+            felt_lists([e.keys for e in events]),
+            felt_lists([e.data for e in events]),
         ],
         schema=_RAW_SCHEMA,
     )
@@ -97,11 +125,11 @@ def raw_events_table(events: list[RawEvent]) -> pa.Table:
 def blocks_table(headers: list[BlockHeader]) -> pa.Table:
     return pa.table(
         [
-            [h.number for h in headers],
-            [felt_bytes(h.hash) for h in headers],
-            [felt_bytes(h.parent_hash) for h in headers],
-            [h.timestamp for h in headers],
-            [h.finality for h in headers],
+            pa.array([h.number for h in headers], pa.uint64()),
+            felt_array([h.hash for h in headers]),
+            felt_array([h.parent_hash for h in headers]),
+            pa.array([h.timestamp for h in headers], pa.uint64()),
+            pa.array([h.finality for h in headers], pa.string()),
         ],
         schema=_BLOCK_SCHEMA,
     )
@@ -268,6 +296,15 @@ class DuckDBStore:
         self._transaction(delete_above)
         return removed[0]
 
+    def mark_l1_accepted(self, number: int) -> int:
+        """Mark every stored block at or below ``number`` ``ACCEPTED_ON_L1`` (one statement,
+        atomic on its own); returns how many rows changed."""
+        try:
+            row = self._con.execute(load_sql("blocks_mark_l1"), {"number": number}).fetchone()
+        except duckdb.Error as exc:
+            raise StoreError(f"{self.where}: {_driver_message(exc)} (nothing written)") from exc
+        return int(row[0]) if row else 0
+
     def rebuild(self, decode: Callable[[Iterable[RawEvent]], Decoded]) -> int:
         read: list[int] = [0]
 
@@ -303,12 +340,8 @@ class DuckDBStore:
         columns = self._columns.get(table)
         if columns is None:
             raise StoreError(f"no table {table} in the index: a migration is missing")
-        arrays, fields = [], []
-        for name, data_type in columns:
-            arrow_type, convert = _CONVERTERS[data_type]
-            arrays.append(pa.array([convert(row[name]) for row in rows], type=arrow_type))
-            fields.append(pa.field(name, arrow_type))
-        return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+        arrays = [_COLUMNS[data_type]([row[name] for row in rows]) for name, data_type in columns]
+        return pa.Table.from_arrays(arrays, names=[name for name, _ in columns])
 
     def _insert(self, table: str, data: pa.Table) -> None:
         self._con.register("_incoming", data)

@@ -3,9 +3,11 @@ its result, cancel or reclaim it. Plain functions the ``smainer task`` command w
 
 ``create_task`` refuses, before sending anything: a payload that is not a JSON object, one that
 names another algorithm than ``--algorithm``, one the provider's algorithm registry would reject,
-one that does not pack into the escrow's 256 felts (7905 bytes of compact JSON), and an execution
-time above the escrow's ``max_execution_time()``. Then ``approve`` and ``create_task`` go in one
-multicall, so no allowance is left behind if the creation reverts.
+one that does not pack into the escrow's 256 felts (7905 bytes of compact JSON), one whose
+estimated run time at the providers' default rate (:mod:`provider.feasibility`; a GPU's if the
+task requires one) does not fit its ``--max-execution-time`` (no default provider would take it),
+and an execution time above the escrow's ``max_execution_time()``. Then ``approve`` and
+``create_task`` go in one multicall, so no allowance is left behind if the creation reverts.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from provider.escrow import (
     token_call,
     u256,
 )
+from provider.feasibility import ACCELERATOR_FLOPS, CPU_FLOPS, Budget, refusal
 from provider.transactions import Sender
 from smainer.payload import PayloadError, decode_json, encode_json, payload_hash
 
@@ -57,8 +60,14 @@ def parse_amount(text: str, decimals: int) -> int:
     return amount
 
 
-def check_payload(algorithm: str, payload: Any) -> list[int]:
-    """The packed payload of a valid task for ``algorithm``; DemandError otherwise."""
+def check_payload(
+    algorithm: str, payload: Any, requirements: Requirements | None = None
+) -> list[int]:
+    """The packed payload of a valid task for ``algorithm``; DemandError otherwise.
+
+    With ``requirements``, also refuses a job a provider at the default rate could not finish
+    within ``max_execution_time`` (the deadline is assignment time plus that).
+    """
     if not isinstance(payload, dict):
         raise DemandError("the payload must be a JSON object")
     payload = {"algorithm": algorithm, **payload}
@@ -69,9 +78,15 @@ def check_payload(algorithm: str, payload: Any) -> list[int]:
     except PayloadError as exc:
         raise DemandError(str(exc)) from exc
     try:
-        prepare(payload)
+        chosen, job = prepare(payload)
     except PayloadRejectedError as exc:
         raise DemandError(f"providers would refuse this payload: {exc}") from exc
+    if requirements is not None:
+        rate = ACCELERATOR_FLOPS if requirements.gpu_required else CPU_FLOPS
+        limit = requirements.max_execution_time
+        why = refusal(chosen.cost(job), Budget(flops_per_second=rate), limit, limit)
+        if why is not None:
+            raise DemandError(f"providers would refuse this task: {why}")
     return felts
 
 
@@ -89,7 +104,7 @@ async def create_task(
     amount: int,
     requirements: Requirements,
 ) -> Created:
-    felts = check_payload(algorithm, payload)
+    felts = check_payload(algorithm, payload, requirements)
     limit = await reader.max_execution_time()
     if not 1 <= requirements.max_execution_time <= limit:
         raise DemandError(f"max execution time must be 1..{limit} s on this escrow")

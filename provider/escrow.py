@@ -169,7 +169,7 @@ class Market:
         return cls(
             rpc_url=rpc_url or manifest.rpc_url,
             escrow=manifest.address("Escrow"),
-            token=int(manifest.config["payment_token"], 16),
+            token=manifest.payment_token(),
             from_block=(entry.block or 0) if entry else 0,
         )
 

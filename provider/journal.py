@@ -10,6 +10,12 @@ for assignments and, per task, its state:
 - ``claimed``: the claim was accepted (final);
 - ``rejected``: the payload was refused, logged once; the task is left to expire (final);
 - ``lost``: the task left Assigned without our claim (expired, or not ours) (final).
+
+Every entry carries ``at``, the local time of its last change. :meth:`Journal.prune` drops final
+entries older than a cutoff, so a long-running node's journal (rewritten whole on each change)
+stays small: a final entry only guards against handling its task again, and the assignment
+scan has long passed that task's ``TaskAssigned`` block by then (entries are written before the
+scanned block moves on, and become final only after).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +55,22 @@ class Journal:
         return None if entry is None else str(entry["state"])
 
     def record(self, task_id: int, state: str, **fields: Any) -> None:
-        self.data["tasks"][str(task_id)] = {"state": state, **fields}
+        self.data["tasks"][str(task_id)] = {**fields, "state": state, "at": time.time()}
         self._write()
+
+    def prune(self, before: float) -> list[int]:
+        """Drop the final entries last changed before ``before`` (local time); their ids."""
+        tasks = self.data["tasks"]
+        old = [
+            task_id
+            for task_id, entry in tasks.items()
+            if entry["state"] in FINAL_STATES and float(entry.get("at", 0)) < before
+        ]
+        for task_id in old:
+            del tasks[task_id]
+        if old:
+            self._write()
+        return sorted(int(task_id) for task_id in old)
 
     def unfinished(self) -> list[int]:
         """Tasks seen but not in a final state, oldest first."""

@@ -6,16 +6,20 @@ time (a node that never beat is silent). Among eligible nodes the scheduler take
 
     score = reputation · freshness / (1 + load)
 
-- ``reputation = (completed + 2) / (completed + failed + 3)``: the completed share with a Beta(2, 1)
-  prior, so a new node starts at 2/3, one that always delivers tends to 1, one that lets tasks
-  expire falls towards 0;
-- ``freshness = 1 - age / (2 · max_silence)``, from 1 (beat just now) to 1/2 (about to go silent);
+- ``reputation``: :func:`smainer.reputation.reputation`, the completed share with a Beta(4, 1)
+  prior (a new node starts at 0.8; one more completion moves a node by at most 4.2 %, inside
+  the tie tolerance, so nodes that all deliver stay equals and keep taking turns, while a
+  single failure, 0.8 to 0.667, counts);
+- ``freshness = 1 - 0.1 · age / max_silence``, from 1 (beat just now) to 0.9 (about to go
+  silent): liveness is mainly the gate (silent nodes are never chosen); within the window a
+  recent heartbeat only nudges, so heartbeat phases do not decide who gets the work;
 - ``load``: tasks this node holds Assigned now (the scheduler's own view, counting the ones it
   assigns in the same round).
 
 **Fair rotation**: nodes within :data:`TIE_TOLERANCE` of the best score are equals; among them
 the one assigned least recently wins (never assigned first, then by address). With the load in
-the score, equal nodes take turns even within one round.
+the score, equal nodes take turns even within one round; with tasks trickling in one at a time
+(loads back to 0 between them), rotation alone shares them.
 """
 
 from __future__ import annotations
@@ -24,11 +28,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from provider.escrow import Node, NodeStatus, Requirements
+from smainer import reputation as ranking
 
-TIE_TOLERANCE = 0.05
-"""Scores within 5 % of the best count as equal, so rotation decides between them."""
-PRIOR_COMPLETED = 2
-PRIOR_FAILED = 1
+TIE_TOLERANCE = 0.10
+"""Scores within 10 % of the best count as equal, so rotation decides between them: more than
+one completion's step of reputation (4.2 %) times the widest freshness gap between two nodes
+beating every ``max_silence / 3`` (3.4 %)."""
+FRESHNESS_WEIGHT = 0.1
+"""How much a heartbeat at the edge of the liveness window costs in the score."""
 
 
 @dataclass(frozen=True)
@@ -55,14 +62,12 @@ def ineligibility(node: Node, requirements: Requirements, now: int, max_silence:
 
 
 def reputation(node: Node) -> float:
-    return (node.completed_tasks + PRIOR_COMPLETED) / (
-        node.completed_tasks + node.failed_tasks + PRIOR_COMPLETED + PRIOR_FAILED
-    )
+    return ranking.reputation(node.completed_tasks, node.failed_tasks)
 
 
 def score(node: Node, load: int, now: int, max_silence: int) -> float:
     age = max(0, now - node.last_heartbeat)
-    freshness = 1 - age / (2 * max_silence)
+    freshness = 1 - FRESHNESS_WEIGHT * min(age, max_silence) / max_silence
     return reputation(node) * freshness / (1 + load)
 
 

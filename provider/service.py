@@ -29,9 +29,10 @@ from provider.demand import (
 )
 from provider.errors import ProviderError
 from provider.escrow import Requirements
+from provider.feasibility import ACCELERATOR_FLOPS, CPU_FLOPS, Budget
 from provider.journal import Journal
 from provider.logs import LOGGER
-from provider.machine import detect
+from provider.machine import detect, has_accelerator, memory_bytes
 from provider.scheduler import Scheduler, SchedulerConfig
 from provider.session import open_sender, open_session
 from provider.worker import ProviderWorker, WorkerConfig
@@ -72,15 +73,36 @@ def run_provider(
     poll_interval: float = 5.0,
     journal: Path | None = None,
     once: bool = False,
+    concurrency: int = 1,
+    gflops: float | None = None,
+    claim_margin: float = 15.0,
 ) -> int:
-    """Register, heartbeat, compute and claim until SIGINT/SIGTERM (or one poll with ``once``)."""
+    """Register, heartbeat, compute and claim until SIGINT/SIGTERM (or one poll with ``once``).
+
+    ``concurrency`` computations at once, each given the device's memory over ``concurrency``;
+    ``gflops`` overrides the nominal rate the deadline check assumes (:mod:`provider.feasibility`).
+    """
     _log_to_stderr()
+    if concurrency < 1 or (gflops is not None and not gflops > 0):
+        return _fail("provider", ValueError("--concurrency and --gflops must be positive"))
     settings = get_settings()
 
     async def main() -> int:
         session = await open_session(target.network, target.manifest, target.manifest_dir, settings)
         sender, source = await open_sender(session, settings, target.devnet_account)
-        capabilities = detect().merged(tier=tier, gpu=gpu, cpu_threads=cpu_threads, ram_gb=ram_gb)
+        import jax
+
+        devices = jax.devices()
+        capabilities = detect(devices).merged(
+            tier=tier, gpu=gpu, cpu_threads=cpu_threads, ram_gb=ram_gb
+        )
+        memory = memory_bytes(devices)
+        nominal = ACCELERATOR_FLOPS if has_accelerator(devices) else CPU_FLOPS
+        budget = Budget(
+            flops_per_second=gflops * 1e9 if gflops else nominal,
+            claim_margin=claim_margin,
+            memory_bytes=None if memory is None else memory // concurrency,
+        )
         market = session.reader.market
         path = journal or Path(".smainer") / "provider" / (
             f"{session.network}-{market.escrow:#x}-{sender.address:#x}.json"
@@ -94,6 +116,8 @@ def run_provider(
                 capabilities=capabilities,
                 heartbeat_interval=heartbeat_interval,
                 poll_interval=poll_interval,
+                max_concurrent=concurrency,
+                budget=budget,
             ),
         )
         if once:

@@ -2,10 +2,13 @@
 
 A provider sends heartbeats and claims from concurrent coroutines; starknet-py's ``Account``
 would read the nonce from the node for each, and two sends in flight would get the same one.
-:class:`Sender` takes a lock, signs with its own counter (read from the chain once, and again
-after the node refuses a nonce), and reports the transaction hash *before* sending, so that a
-journal can record it: a crash between the record and the send is recovered by re-signing with
-the recorded nonce, and only one transaction with that nonce can ever be included.
+:class:`Sender` takes a lock, signs with its own counter, so concurrent claims go out pipelined
+with consecutive nonces, and re-syncs that counter from the chain's ``pre_confirmed`` nonce
+(which counts transactions already in the block being built) after any failure: a refused
+send, or a sent transaction the node never accepted (its nonce may be free again). It reports
+the transaction hash *before* sending, so that a journal can record it: a crash between the
+record and the send is recovered by re-signing with the recorded nonce, and only one
+transaction with that nonce can ever be included.
 """
 
 from __future__ import annotations
@@ -104,7 +107,19 @@ class Sender:
         return self.account.address
 
     async def chain_nonce(self) -> int:
-        return int(await retrying(lambda: self.account.get_nonce(), "get_nonce", self.backoff))
+        """The account's next nonce counting the ``pre_confirmed`` block, not only ``latest``:
+        a transaction already in the block being built has used its nonce."""
+        return int(
+            await retrying(
+                lambda: self.account.get_nonce(block_number="pre_confirmed"),
+                "get_nonce",
+                self.backoff,
+            )
+        )
+
+    def resync(self) -> None:
+        """Forget the local nonce: the next send reads it from the chain again."""
+        self._nonce = None
 
     async def send(
         self,
@@ -133,13 +148,16 @@ class Sender:
                     if exc.code == DUPLICATE_TX:  # a retry after a lost answer: already sent
                         pass
                     elif exc.code == INVALID_TRANSACTION_NONCE and nonce is None and attempt == 1:
-                        self._nonce = None  # another client used the account: re-read, re-sign
+                        self.resync()  # another client used the account: re-read, re-sign
                         continue
                     else:
-                        self._nonce = None
+                        self.resync()
                         raise TransactionFailedError(
                             f"transaction refused: {exc.message}", revert_reason(str(exc.message))
                         ) from exc
+                except BaseException:  # the node unreachable, or cancelled: sent or not?
+                    self.resync()
+                    raise
                 self._nonce = max(self._nonce or 0, use + 1)
                 return Sent(tx_hash, use)
         raise AssertionError("unreachable")
@@ -176,6 +194,7 @@ class Sender:
                 f"transaction {hex(tx_hash)} reverted: {exc.message}", revert_reason(exc.message)
             ) from exc
         except TransactionNotReceivedError as exc:  # also what starknet-py makes of a cancel
+            self.resync()  # never accepted: if it was dropped, its nonce is free again
             raise TransactionPendingError(
                 f"transaction {hex(tx_hash)} not accepted after {self.wait_timeout:.0f} s"
             ) from exc

@@ -3,11 +3,13 @@ claim.
 
 For each task assigned to the node (``TaskAssigned`` events keyed by its address, confirmed with
 ``get_task``) the worker reads the payload from ``TaskCreated``, checks it against the task's
-``payload_hash``, decodes and checks it with the algorithm registry, computes it, packs the
-result and calls ``submit_proof_and_claim`` itself. A payload it refuses is logged once and left
-to expire. Exactly one claim per task: the task's status is read on chain right before sending,
-and the signed claim's hash and nonce go to the journal before the send, so a restart checks
-that transaction rather than sending another (see :meth:`ProviderWorker._recover_claim`).
+``payload_hash``, decodes and checks it with the algorithm registry, checks that the job fits
+the node's memory and can finish before the deadline (:mod:`provider.feasibility`), computes it,
+packs the result and calls ``submit_proof_and_claim`` itself. A task it refuses is logged once
+and left to expire. Exactly one claim per task: the task's status is read on chain right before
+sending, and the signed claim's hash and nonce go to the journal before the send, so a restart
+checks that transaction rather than sending another (see :meth:`ProviderWorker._recover_claim`).
+Final entries are pruned from the journal after ``journal_retention`` seconds.
 """
 
 from __future__ import annotations
@@ -18,14 +20,16 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from provider.algorithms import prepare
+from provider.algorithms import Algorithm, prepare
 from provider.compute import in_daemon_thread
 from provider.errors import PayloadRejectedError, ProviderError, TransactionFailedError
 from provider.escrow import EscrowReader, NodeStatus, Task, TaskStatus, escrow_call
+from provider.feasibility import Budget, refusal
 from provider.journal import Journal
 from provider.logs import log_event
 from provider.machine import Capabilities
 from provider.transactions import Sender
+from smainer.aio import cancel_and_wait
 from smainer.payload import PayloadError, decode_json, encode_json, payload_hash
 
 CLAIM_LOST_REASONS = frozenset({"TASK_EXPIRED", "TASK_NOT_ASSIGNED", "NOT_ASSIGNED_NODE"})
@@ -43,6 +47,10 @@ class WorkerConfig:
     """Computations at once (tasks are still claimed concurrently)."""
     stop_grace: float = 10.0
     """On SIGINT/SIGTERM, seconds to let claims already under way finish."""
+    budget: Budget = field(default_factory=Budget)
+    """The node's rate, memory per computation and claim margin: what it can take on."""
+    journal_retention: float = 7 * 24 * 3600.0
+    """Seconds a task's final journal entry is kept (its assignment is long scanned past)."""
 
 
 @dataclass
@@ -88,6 +96,7 @@ class ProviderWorker:
 
     async def poll_once(self) -> list[int]:
         """Scan for new assignments, then handle every unfinished task; returns their ids."""
+        self.journal.prune(time.time() - self.config.journal_retention)
         latest = await self.reader.latest_block()
         start = self.journal.scanned_block + 1
         if start <= latest:
@@ -130,19 +139,28 @@ class ProviderWorker:
         if entry.get("state") == "claiming":
             await self._recover_claim(task, entry)
             return
-        if await self.reader.chain_time() > task.deadline:
+        now = await self.reader.chain_time()
+        if now > task.deadline:
             self._finish(task_id, "lost", "task.lost", reason="deadline passed before compute")
             return
         try:
-            job = await self._checked_job(task)
+            algorithm, job = await self._checked_job(task)
+            self._check_feasible(task, algorithm, job, now)
         except PayloadRejectedError as exc:
             self._finish(task_id, "rejected", "task.rejected", reason=str(exc))
             return
+        waited = self._compute_slots.locked()
         async with self._compute_slots:
-            log_event("task.computing", task=task_id, algorithm=job[0].name)
+            try:
+                if waited:  # time passed in the queue: can it still finish?
+                    self._check_feasible(task, algorithm, job, await self.reader.chain_time())
+            except PayloadRejectedError as exc:
+                self._finish(task_id, "rejected", "task.rejected", reason=str(exc))
+                return
+            log_event("task.computing", task=task_id, algorithm=algorithm.name)
             started = time.perf_counter()
             try:
-                result = await in_daemon_thread(job[0].run, job[1])
+                result = await in_daemon_thread(algorithm.run, job)
                 felts = encode_json(result)
             except (PayloadRejectedError, PayloadError) as exc:
                 self._finish(task_id, "rejected", "task.rejected", reason=str(exc))
@@ -165,7 +183,19 @@ class ProviderWorker:
             return True
         return False
 
-    async def _checked_job(self, task: Task) -> tuple[Any, Any]:
+    def _check_feasible(self, task: Task, algorithm: Algorithm, job: Any, now: int) -> None:
+        """Refuse (final) a job too big for this node's memory, its ``max_execution_time`` or
+        the time left before its deadline."""
+        why = refusal(
+            algorithm.cost(job),
+            self.config.budget,
+            task.requirements.max_execution_time,
+            task.deadline - now,
+        )
+        if why is not None:
+            raise PayloadRejectedError(why)
+
+    async def _checked_job(self, task: Task) -> tuple[Algorithm, Any]:
         """The payload as published, checked against the committed hash, parsed and checked."""
         try:
             felts = await self.reader.task_payload(task.id)
@@ -244,16 +274,13 @@ class ProviderWorker:
                 await asyncio.wait({poll, stopped}, return_when=asyncio.FIRST_COMPLETED)
                 if not poll.done():  # stopping mid-poll: let claims under way finish
                     await asyncio.wait({poll}, timeout=self.config.stop_grace)
-                    poll.cancel()
-                stopped.cancel()
-                await asyncio.gather(poll, return_exceptions=True)
+                await cancel_and_wait(poll, stopped)
                 if poll.done() and not poll.cancelled() and poll.exception():
                     log_event("worker.error", error=repr(poll.exception()))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.config.poll_interval)
         finally:
-            beats.cancel()
-            await asyncio.gather(beats, return_exceptions=True)
+            await cancel_and_wait(beats)
             log_event("worker.stopped", node=hex(self.node))
 
     async def _heartbeats(self, stop: asyncio.Event) -> None:

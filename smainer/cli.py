@@ -100,23 +100,21 @@ def _cmd_index(args: argparse.Namespace) -> int:
     from indexer.errors import IndexerError
     from indexer.service import read_target, rebuild_index, run_index
     from smainer.chain.errors import ChainError
-    from smainer.chain.manifest import manifest_path
     from smainer.chain.networks import resolve_network
     from smainer.config import get_settings
 
     def log(line: str) -> None:
         print(f"smainer index: {line}", file=sys.stderr, flush=True)
 
+    if args.source == "apibara" and not args.dna and not args.rebuild:
+        print("smainer index: --source apibara needs --dna URL (the DNA stream)", file=sys.stderr)
+        return 2
     try:
         if args.rebuild:
             rebuild_index(Path(args.db), log=log)
             return 0
         network = resolve_network(args.network, get_settings().networks)
-        manifest = (
-            Path(args.manifest)
-            if args.manifest
-            else manifest_path(Path("deployments"), network.name)
-        )
+        manifest = _manifest_of(args, network.name)
         asyncio.run(
             run_index(
                 network,
@@ -125,11 +123,61 @@ def _cmd_index(args: argparse.Namespace) -> int:
                 finality=args.finality,
                 from_block=args.from_block,
                 until_block=args.to_block,
+                source=args.source,
+                dna_url=args.dna,
                 log=log,
             )
         )
     except (IndexerError, ChainError) as exc:
         print(f"smainer index: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_api(args: argparse.Namespace) -> int:
+    import re
+
+    from api.lifespan import ApiStartError
+    from api.service import run_api
+    from api.settings import ApiSettings, IndexTarget
+    from indexer.errors import IndexerError
+    from indexer.service import read_target
+    from smainer.chain.errors import ChainError
+    from smainer.chain.networks import resolve_network
+    from smainer.config import get_settings
+
+    def log(line: str) -> None:
+        print(f"smainer api: {line}", file=sys.stderr, flush=True)
+
+    configured = get_settings().api
+    key_hashes = [h.lower() for h in (args.api_key_hash or configured.api_key_hashes)]
+    malformed = [h for h in key_hashes if not re.fullmatch(r"[0-9a-f]{64}", h)]
+    if malformed:
+        log("an API key hash must be 64 hex digits (a SHA-256), not the key itself")
+        return 2
+    try:
+        target = None
+        if not args.read_only:
+            network = resolve_network(args.network, get_settings().networks)
+            manifest = _manifest_of(args, network.name)
+            found = read_target(manifest)
+            target = IndexTarget(
+                network.rpc_url, found.addresses, found.start_block, found.whole_token
+            )
+        settings = ApiSettings(
+            db=Path(args.db),
+            read_only=args.read_only,
+            target=target,
+            rate_limit=configured.rate_limit if args.rate_limit is None else args.rate_limit,
+            api_key_hashes=frozenset(key_hashes),
+            cors_origins=tuple(args.cors_origin or configured.cors_origins),
+            online_window=(
+                configured.online_window if args.online_window is None else args.online_window
+            ),
+        )
+        run_api(settings, host=args.host, port=args.port, log=log)
+    except (ApiStartError, IndexerError, ChainError) as exc:
+        log(str(exc))
         return 1
     return 0
 
@@ -167,7 +215,10 @@ def _cmd_devnet(args: argparse.Namespace) -> int:
         print(f"smainer devnet: no state file at {settings.load_path}", file=sys.stderr)
         return 1
     try:
-        run_devnet(settings)
+        if args.dna_port is None:
+            run_devnet(settings)
+        else:
+            run_devnet(settings, dna_port=args.dna_port)
     except OSError as exc:  # the port is taken, the dump path is not writable...
         print(f"smainer devnet: {exc.strerror or exc}", file=sys.stderr)
         return 1
@@ -231,6 +282,9 @@ def _cmd_provider(args: argparse.Namespace) -> int:
         poll_interval=args.poll_interval,
         journal=Path(args.journal) if args.journal else None,
         once=args.once,
+        concurrency=args.concurrency,
+        gflops=args.gflops,
+        claim_margin=args.claim_margin,
     )
 
 
@@ -266,14 +320,36 @@ def _cmd_task(args: argparse.Namespace) -> int:
     return run_task_command(_market_target(args), args.action, **options)
 
 
-def _add_market_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--network", default="devnet", help="devnet, sepolia, mainnet or a URL")
-    parser.add_argument("--manifest", help="deployment manifest (default: <dir>/<network>.json)")
-    parser.add_argument("--manifest-dir", default="deployments", help="where manifests live")
+def _add_deployment_args(parser: argparse.ArgumentParser, *, signer: bool = False) -> None:
+    """``--network`` and ``--manifest`` (and ``--manifest-dir``), the same on every command that
+    acts on a deployment; ``signer`` adds ``--devnet-account`` for commands that send txs."""
     parser.add_argument(
-        "--devnet-account",
-        type=_non_negative,
-        help="on a devnet, sign with its predeployed account N (else SMAINER_ACCOUNT_*)",
+        "--network",
+        default="devnet",
+        help="devnet, sepolia, mainnet or an RPC URL (default devnet)",
+    )
+    parser.add_argument(
+        "--manifest", help="deployment manifest (default <manifest-dir>/<network>.json)"
+    )
+    parser.add_argument(
+        "--manifest-dir", default="deployments", help="where manifests live (default deployments)"
+    )
+    if signer:
+        parser.add_argument(
+            "--devnet-account",
+            type=_non_negative,
+            help="on a devnet, sign with its predeployed account N (else SMAINER_ACCOUNT_*)",
+        )
+
+
+def _manifest_of(args: argparse.Namespace, network_name: str) -> Path:
+    """``--manifest``, else ``<--manifest-dir>/<network>.json``."""
+    from smainer.chain.manifest import manifest_path
+
+    return (
+        Path(args.manifest)
+        if args.manifest
+        else manifest_path(Path(args.manifest_dir), network_name)
     )
 
 
@@ -288,15 +364,43 @@ def _add_market_commands(sub: argparse._SubParsersAction) -> None:
             "One JSON log line per task transition on stderr."
         ),
     )
-    _add_market_options(provider)
+    _add_deployment_args(provider, signer=True)
     provider.add_argument("--tier", type=int, choices=range(1, 6), help="node tier 1..5")
     provider.add_argument("--gpu", action=argparse.BooleanOptionalAction, help="has a GPU")
     provider.add_argument("--cpu-threads", type=_non_negative, help="CPU threads offered")
     provider.add_argument("--ram-gb", type=_non_negative, help="RAM offered in GB")
-    provider.add_argument("--heartbeat-interval", type=_seconds, default=300.0, metavar="S")
-    provider.add_argument("--poll-interval", type=_seconds, default=5.0, metavar="S")
+    provider.add_argument(
+        "--heartbeat-interval",
+        type=_seconds,
+        default=300.0,
+        metavar="S",
+        help="seconds between heartbeats on chain (default 300)",
+    )
+    provider.add_argument(
+        "--poll-interval",
+        type=_seconds,
+        default=5.0,
+        metavar="S",
+        help="seconds between scans for assigned tasks (default 5)",
+    )
     provider.add_argument("--journal", help="journal file (default: .smainer/provider/...)")
     provider.add_argument("--once", action="store_true", help="register, poll once, exit")
+    provider.add_argument(
+        "--concurrency", type=int, default=1, metavar="N", help="computations at once (default 1)"
+    )
+    provider.add_argument(
+        "--gflops",
+        type=float,
+        metavar="X",
+        help="rate the deadline check assumes (default 1 on a CPU, 100 with a GPU)",
+    )
+    provider.add_argument(
+        "--claim-margin",
+        type=_seconds,
+        default=15.0,
+        metavar="S",
+        help="skip a task unless its estimate leaves S seconds before its deadline (default 15)",
+    )
     provider.set_defaults(handler=_cmd_provider)
 
     scheduler = sub.add_parser(
@@ -308,7 +412,7 @@ def _add_market_commands(sub: argparse._SubParsersAction) -> None:
             "node can take stays Open and is reported once. See docs/provider.md."
         ),
     )
-    _add_market_options(scheduler)
+    _add_deployment_args(scheduler, signer=True)
     scheduler.add_argument("--interval", type=_seconds, default=5.0, metavar="S")
     scheduler.add_argument(
         "--max-silence",
@@ -331,7 +435,7 @@ def _add_market_commands(sub: argparse._SubParsersAction) -> None:
             "can take. Amounts: token units (25, 0.5) or base units (1500base)."
         ),
     )
-    _add_market_options(create)
+    _add_deployment_args(create, signer=True)
     create.add_argument("--algorithm", required=True, help="e.g. matrix_multiplication")
     create.add_argument("--payload", required=True, metavar="FILE", help="JSON file, - for stdin")
     create.add_argument("--amount", required=True, help="25, 0.5 (token units) or 1500base")
@@ -347,10 +451,10 @@ def _add_market_commands(sub: argparse._SubParsersAction) -> None:
         ("reclaim", "refund an Assigned task whose deadline has passed"),
     ):
         one = actions.add_parser(name, help=text)
-        _add_market_options(one)
+        _add_deployment_args(one, signer=True)
         one.add_argument("task_id", type=_non_negative, metavar="ID")
     listing = actions.add_parser("list", help="every task, or --mine")
-    _add_market_options(listing)
+    _add_deployment_args(listing, signer=True)
     listing.add_argument("--mine", action="store_true", help="only tasks this account created")
     task.set_defaults(handler=_cmd_task)
 
@@ -429,6 +533,11 @@ def build_parser() -> argparse.ArgumentParser:
     devnet.add_argument(
         "--chain-id", type=_chain_id, help="chain id short string (default SN_SEPOLIA)"
     )
+    devnet.add_argument(
+        "--dna-port",
+        type=_port,
+        help="also serve an Apibara DNA v1alpha2 Starknet stream (gRPC) there (default: off)",
+    )
     devnet.set_defaults(handler=_cmd_devnet)
 
     deploy = sub.add_parser(
@@ -477,14 +586,7 @@ def build_parser() -> argparse.ArgumentParser:
             "reorgs. Resumes where it stopped; Ctrl-C stops cleanly. See docs/indexer.md."
         ),
     )
-    index.add_argument(
-        "--network",
-        default="devnet",
-        help="devnet, sepolia, mainnet or an RPC URL (default devnet)",
-    )
-    index.add_argument(
-        "--manifest", help="deployment manifest (default deployments/<network>.json)"
-    )
+    _add_deployment_args(index)
     index.add_argument(
         "--db", default="smainer.duckdb", help="the index file (default smainer.duckdb)"
     )
@@ -503,11 +605,69 @@ def build_parser() -> argparse.ArgumentParser:
         help="index blocks once accepted on L2 (default; reorgs are rolled back) or on L1",
     )
     index.add_argument(
+        "--source",
+        choices=["rpc", "apibara"],
+        default="rpc",
+        help="read the chain by JSON-RPC (default) or from an Apibara DNA v1alpha2 stream",
+    )
+    index.add_argument(
+        "--dna",
+        metavar="URL",
+        help="the DNA v1alpha2 stream for --source apibara (http://host:port or https://host)",
+    )
+    index.add_argument(
         "--rebuild",
         action="store_true",
         help="re-derive the decoded tables of --db from its raw events, without the chain",
     )
     index.set_defaults(handler=_cmd_index)
+
+    api = sub.add_parser(
+        "api",
+        help="serve the read API over the index (indexing it unless --read-only)",
+        description=(
+            "Serve JSON under /api/v1 (tasks, nodes, accounts, stats, quote, event stream; "
+            "OpenAPI at /schema) from the DuckDB index, indexing the network in the same "
+            "process (DuckDB allows one process on the file) unless --read-only. See docs/api.md."
+        ),
+    )
+    _add_deployment_args(api)
+    api.add_argument(
+        "--db", default="smainer.duckdb", help="the index file (default smainer.duckdb)"
+    )
+    api.add_argument(
+        "--host", default="127.0.0.1", help="interface to listen on (default loopback)"
+    )
+    api.add_argument("--port", type=_non_negative, default=8000, help="TCP port (default 8000)")
+    api.add_argument(
+        "--read-only", action="store_true", help="serve a finished index, without indexing"
+    )
+    api.add_argument(
+        "--rate-limit",
+        type=_non_negative,
+        help="requests per minute per client address (0: no limit; default "
+        "SMAINER_API_RATE_LIMIT or 600)",
+    )
+    api.add_argument(
+        "--api-key-hash",
+        action="append",
+        default=[],
+        help="SHA-256 hex of an API key that lifts the rate limit (repeatable; replaces "
+        "SMAINER_API_KEY_HASHES)",
+    )
+    api.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        help="an origin allowed by CORS (repeatable; replaces SMAINER_API_CORS_ORIGINS)",
+    )
+    api.add_argument(
+        "--online-window",
+        type=_non_negative,
+        help="seconds of chain time since a node's last heartbeat or task event for 'online' "
+        "(default SMAINER_API_ONLINE_WINDOW or 600)",
+    )
+    api.set_defaults(handler=_cmd_api)
     _add_market_commands(sub)
     return parser
 

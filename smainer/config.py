@@ -31,6 +31,11 @@ def _env_optional(name: str, convert: Callable[[str], T]) -> T | None:
     return convert(value) if value else None
 
 
+def _env_list(name: str) -> tuple[str, ...]:
+    """A comma-separated variable as its non-empty items, stripped."""
+    return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
+
+
 def _default_cache_dir() -> Path:
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
@@ -118,6 +123,25 @@ class AccountSettings:
 
 
 @dataclass(frozen=True)
+class ApiSettings:
+    """How ``smainer api`` serves the index; its flags override these."""
+
+    rate_limit: int = 600
+    """Requests per minute per client address (``SMAINER_API_RATE_LIMIT``); 0 turns it off."""
+
+    api_key_hashes: tuple[str, ...] = ()
+    """SHA-256 hex digests of the API keys that lift the rate limit (``SMAINER_API_KEY_HASHES``,
+    comma separated). Only hashes are configured, so no key sits in an environment file."""
+
+    cors_origins: tuple[str, ...] = ()
+    """Origins allowed by CORS (``SMAINER_API_CORS_ORIGINS``, comma separated; ``*`` for any)."""
+
+    online_window: int = 600
+    """Seconds of chain time since a node's last heartbeat or task event for it to count as
+    online (``SMAINER_API_ONLINE_WINDOW``)."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """All of Smainer's settings, grouped by the part that uses them."""
 
@@ -125,6 +149,7 @@ class Settings:
     devnet: DevnetSettings = field(default_factory=DevnetSettings)
     networks: NetworkSettings = field(default_factory=NetworkSettings)
     account: AccountSettings = field(default_factory=AccountSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
 
 
 @cache
@@ -159,5 +184,11 @@ def get_settings() -> Settings:
             private_key=os.environ.get("SMAINER_PRIVATE_KEY"),
             keystore=_env_optional("SMAINER_KEYSTORE", Path),
             keystore_password=os.environ.get("SMAINER_KEYSTORE_PASSWORD"),
+        ),
+        api=ApiSettings(
+            rate_limit=_env_int("SMAINER_API_RATE_LIMIT", ApiSettings.rate_limit),
+            api_key_hashes=tuple(h.lower() for h in _env_list("SMAINER_API_KEY_HASHES")),
+            cors_origins=_env_list("SMAINER_API_CORS_ORIGINS"),
+            online_window=_env_int("SMAINER_API_ONLINE_WINDOW", ApiSettings.online_window),
         ),
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from smainer.artifacts import load_contract
-from smainer.engine import Chain
+from smainer.engine import Chain, Event
 from smainer.engine.contract import DeployedContract
 
 TOKEN_DECIMALS = 18
@@ -46,6 +46,9 @@ class Marketplace:
     escrow: DeployedContract
     roles: Roles
     fees: FeeSplit = field(default_factory=FeeSplit)
+    escrow_constructor_events: list[Event] = field(default_factory=list)
+    """What the escrow's constructor emitted (``EscrowInitialized``): where a replay of the
+    escrow's history from its events starts."""
 
     def fund(self, user: int, amount: int, *, approve: bool = True) -> None:
         """Mint ``amount`` to ``user`` and, by default, let the escrow pull all of it."""
@@ -58,7 +61,10 @@ class Marketplace:
         return balance
 
 
-def _deploy(chain: Chain, artifact_name: str, salt: int, **args: Any) -> DeployedContract:
+def _deploy(
+    chain: Chain, artifact_name: str, salt: int, **args: Any
+) -> tuple[DeployedContract, list[Event]]:
+    """Declare and deploy one committed contract; its constructor's own events come back too."""
     artifact = load_contract(artifact_name)
     chain.declare(
         artifact.class_hash,
@@ -66,10 +72,10 @@ def _deploy(chain: Chain, artifact_name: str, salt: int, **args: Any) -> Deploye
         artifact.sierra,
         compiled_class_hash=artifact.compiled_class_hash,
     )
-    contract, _ = DeployedContract.deploy(
+    contract, deployed = DeployedContract.deploy(
         chain, artifact.class_hash, artifact.sierra, salt=salt, **args
     )
-    return contract
+    return contract, [e for e in deployed.result.events if e.from_address == contract.address]
 
 
 def deploy_marketplace(
@@ -82,7 +88,7 @@ def deploy_marketplace(
     chain = chain if chain is not None else Chain()
     roles = roles or Roles()
     fees = fees or FeeSplit()
-    token = _deploy(
+    token, _ = _deploy(
         chain,
         "Token",
         salt=1,
@@ -93,7 +99,7 @@ def deploy_marketplace(
         recipient=roles.owner,
         owner=roles.owner,
     )
-    escrow = _deploy(
+    escrow, escrow_events = _deploy(
         chain,
         "Escrow",
         salt=2,
@@ -106,4 +112,11 @@ def deploy_marketplace(
         gas_bps=fees.gas_bps,
         treasury_bps=fees.treasury_bps,
     )
-    return Marketplace(chain=chain, token=token, escrow=escrow, roles=roles, fees=fees)
+    return Marketplace(
+        chain=chain,
+        token=token,
+        escrow=escrow,
+        roles=roles,
+        fees=fees,
+        escrow_constructor_events=escrow_events,
+    )

@@ -4,7 +4,9 @@ Each module is one pure computation with a documented JSON payload and result (s
 ``docs/provider.md``): ``parse(payload)`` checks the payload and returns a typed job, raising
 :class:`~provider.errors.PayloadRejectedError` for anything it will not run; ``run(job)``
 computes with JAX (jit-compiled, so cached per input shape) and returns the result as JSON that
-fits in a claim. Chain calls and I/O stay outside them.
+fits in a claim; ``cost(job)`` estimates its work and memory from the shapes alone, so the worker
+can refuse a task it cannot finish in time or in memory before starting it. Chain calls and I/O
+stay outside them.
 """
 
 from __future__ import annotations
@@ -14,20 +16,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from provider.algorithms import matrix_multiplication, mlp_forward, monte_carlo_pi
+from provider.algorithms.cost import Cost
 from provider.errors import PayloadRejectedError
 
 
 @dataclass(frozen=True)
 class Algorithm:
-    """One registered algorithm: its payload parser and its computation."""
+    """One registered algorithm: its payload parser, its computation and its cost estimate."""
 
     name: str
     parse: Callable[[Mapping[str, Any]], Any]
     run: Callable[[Any], dict[str, Any]]
+    cost: Callable[[Any], Cost]
 
 
 REGISTRY: dict[str, Algorithm] = {
-    module.NAME: Algorithm(module.NAME, module.parse, module.run)
+    module.NAME: Algorithm(module.NAME, module.parse, module.run, module.cost)
     for module in (matrix_multiplication, monte_carlo_pi, mlp_forward)
 }
 """Every algorithm a provider accepts, by name."""

@@ -41,6 +41,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from provider.algorithms import schema
+from provider.algorithms.cost import Cost
 from provider.errors import PayloadRejectedError
 from provider.results import fit_result, float32_json
 
@@ -124,21 +125,27 @@ def _split(x: NDArray[Any], bits: int, count: int) -> NDArray[np.float64]:
     return np.stack(limbs).astype(np.float64)
 
 
-def exact_integer_product(a: NDArray[Any], b: NDArray[Any]) -> NDArray[Any]:
-    """a @ b for integer matrices (int64 or object), exact, computed in float64 by JAX."""
+def limb_plan(a: NDArray[Any], b: NDArray[Any]) -> tuple[int, int, int]:
+    """(limb bits, limbs of a, limbs of b); (0, 1, 1) when a @ b is exact in float64 as is."""
     inner = a.shape[1]
     max_a = int(np.max(np.abs(a)))
     max_b = int(np.max(np.abs(b)))
+    if inner * max_a * max_b <= EXACT_BOUND:
+        return 0, 1, 1
+    bits = limb_bits(inner)
+    return bits, max(1, -(-max_a.bit_length() // bits)), max(1, -(-max_b.bit_length() // bits))
+
+
+def exact_integer_product(a: NDArray[Any], b: NDArray[Any]) -> NDArray[Any]:
+    """a @ b for integer matrices (int64 or object), exact, computed in float64 by JAX."""
+    bits, p, q = limb_plan(a, b)
     with jax.enable_x64(True):
-        if inner * max_a * max_b <= EXACT_BOUND:
+        if bits == 0:
             product = _limb_products(
                 jnp.asarray(a.astype(np.float64)[None]), jnp.asarray(b.astype(np.float64)[None])
             )
             return np.asarray(product[0, 0]).astype(np.int64)
         a, b = a.astype(object), b.astype(object)
-        bits = limb_bits(inner)
-        p = max(1, -(-max_a.bit_length() // bits))
-        q = max(1, -(-max_b.bit_length() // bits))
         products = np.asarray(
             _limb_products(jnp.asarray(_split(a, bits, p)), jnp.asarray(_split(b, bits, q)))
         ).astype(np.int64)
@@ -147,6 +154,23 @@ def exact_integer_product(a: NDArray[Any], b: NDArray[Any]) -> NDArray[Any]:
         for j in range(q):
             total += products[i, j].astype(object) * (1 << (bits * (i + j)))
     return total
+
+
+PYTHON_INT_BYTES = 64
+"""Room for one exact entry recombined as a Python int (object array slot and the int)."""
+
+
+def cost(job: Job) -> Cost:
+    """2·n·m·k flops per limb pair; the limbs, their products and the product itself, doubled
+    for the copies JAX and NumPy make on the way."""
+    n, m = job.a.shape
+    k = job.b.shape[1]
+    if not job.integer:
+        return Cost(2.0 * n * m * k, 2 * 4 * (n * m + m * k + n * k))
+    _, p, q = limb_plan(job.a, job.b)
+    limbs = 8 * (p * n * m + q * m * k + p * q * n * k)
+    exact = PYTHON_INT_BYTES * n * k if p * q > 1 else 0
+    return Cost(2.0 * n * m * k * p * q, 2 * (limbs + exact))
 
 
 def run(job: Job) -> dict[str, Any]:

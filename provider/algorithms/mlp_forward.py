@@ -31,6 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from provider.algorithms import schema
+from provider.algorithms.cost import Cost
 from provider.errors import PayloadRejectedError
 from provider.results import fit_result, float32_json
 
@@ -76,6 +77,16 @@ def parse(payload: Mapping[str, Any]) -> Job:
     )
     output = schema.choice(schema.field(payload, "output", "linear"), "output", OUTPUTS)
     return Job(inputs, tuple(layers), activation, output)
+
+
+def cost(job: Job) -> Cost:
+    """2·batch·d_in·d_out flops per layer; the weights plus three activations of the widest
+    layer (input, output, the activation's temporary), as float32."""
+    batch = job.inputs.shape[0]
+    flops = sum(2.0 * batch * w.shape[0] * w.shape[1] for w, _ in job.layers)
+    weights = sum(w.size + b.size for w, b in job.layers)
+    widest = max([job.inputs.shape[1], *(w.shape[1] for w, _ in job.layers)])
+    return Cost(flops, 4 * (weights + 3 * batch * widest))
 
 
 _ACTIVATION_FNS = {"relu": jax.nn.relu, "tanh": jnp.tanh, "sigmoid": jax.nn.sigmoid}

@@ -30,11 +30,18 @@ import jax
 import jax.numpy as jnp
 
 from provider.algorithms import schema
+from provider.algorithms.cost import Cost
 
 NAME = "monte_carlo_pi"
 CHUNK = 1 << 20
 MAX_SAMPLES = 1 << 32
 RADIUS_SQUARED = 1 << 62
+FLOPS_PER_SAMPLE = 64
+"""Work per point, in flop-equivalents: two threefry words (about 20 integer operations each),
+the shifts, squares and comparison. At the CPU's nominal 1 GFLOP/s (:mod:`provider.feasibility`)
+``samples · FLOPS_PER_SAMPLE`` is 1 to 4 times what the benchmark measures on a 2-core CPU."""
+CHUNK_BYTES = 64 * CHUNK
+"""A chunk's arrays at once: the random words, the uint64 coordinates, squares and masks."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,13 @@ def parse(payload: Mapping[str, Any]) -> Job:
     seed = schema.integer(schema.field(payload, "seed"), "seed", 0, 2**32 - 1)
     samples = schema.integer(schema.field(payload, "samples"), "samples", 1, MAX_SAMPLES)
     return Job(seed, samples)
+
+
+def cost(job: Job) -> Cost:
+    """Linear in whole chunks (a last, partial chunk is computed whole); memory is one chunk
+    whatever the count (the loop reuses it)."""
+    chunks = -(-job.samples // CHUNK)
+    return Cost(float(FLOPS_PER_SAMPLE) * chunks * CHUNK, CHUNK_BYTES)
 
 
 def chunk_points(key: jax.Array, index: jax.Array) -> jax.Array:

@@ -45,6 +45,14 @@ class Manifest:
             raise KeyError(f"{name} is not deployed in the {self.network} manifest")
         return int(entry.address, 16)
 
+    def payment_token(self) -> int:
+        """The escrow's payment token: the deployment's own Token on a devnet, else the one
+        ``smainer deploy`` was given (STRK by default), which this manifest does not deploy."""
+        token = self.config.get("payment_token")
+        if token is None:
+            return self.address("Token")
+        return int(token, 16)
+
 
 def manifest_path(directory: Path, network: str) -> Path:
     return directory / f"{network}.json"

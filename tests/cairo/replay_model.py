@@ -33,10 +33,9 @@ from typing import Any
 
 from starknet_py.hash.selector import get_selector_from_name
 
-from smainer.artifacts import load_contract
 from smainer.engine import Chain, Event
 from smainer.engine.contract import DeployedContract
-from smainer.sandbox import TOKEN_DECIMALS, FeeSplit, Marketplace, Roles
+from smainer.sandbox import FeeSplit, Marketplace, Roles, deploy_marketplace
 
 # Task and node statuses (docs/protocol.md).
 TASK_OPEN, TASK_ASSIGNED, TASK_COMPLETED, TASK_CANCELLED, TASK_EXPIRED = range(1, 6)
@@ -649,43 +648,7 @@ def _show(value: Any) -> str:
 def deploy_logged_marketplace(
     chain: Chain, roles: Roles | None = None, fees: FeeSplit | None = None
 ) -> tuple[Marketplace, list[Event]]:
-    """``smainer.sandbox.deploy_marketplace``'s Token and Escrow, plus the escrow's constructor
-    events (the sandbox drops the deploy result, and a replay starts from EscrowInitialized)."""
-    roles, fees = roles or Roles(), fees or FeeSplit()
-    token_artifact, escrow_artifact = load_contract("Token"), load_contract("Escrow")
-    for artifact in (token_artifact, escrow_artifact):
-        chain.declare(
-            artifact.class_hash,
-            artifact.casm,
-            artifact.sierra,
-            compiled_class_hash=artifact.compiled_class_hash,
-        )
-    token, _ = DeployedContract.deploy(
-        chain,
-        token_artifact.class_hash,
-        token_artifact.sierra,
-        salt=1,
-        name=int.from_bytes(b"Smainer Token", "big"),
-        symbol=int.from_bytes(b"SMN", "big"),
-        decimals=TOKEN_DECIMALS,
-        initial_supply=0,
-        recipient=roles.owner,
-        owner=roles.owner,
-    )
-    escrow, deployed = DeployedContract.deploy(
-        chain,
-        escrow_artifact.class_hash,
-        escrow_artifact.sierra,
-        salt=2,
-        owner=roles.owner,
-        payment_token=token.address,
-        scheduler=roles.scheduler,
-        treasury=roles.treasury,
-        gas_recipient=roles.gas_recipient,
-        provider_bps=fees.provider_bps,
-        gas_bps=fees.gas_bps,
-        treasury_bps=fees.treasury_bps,
-    )
-    market = Marketplace(chain=chain, token=token, escrow=escrow, roles=roles, fees=fees)
-    log = [e for e in deployed.result.events if e.from_address == escrow.address]
-    return market, log
+    """The sandbox's marketplace and the escrow's log so far (its constructor's events: a
+    replay starts from EscrowInitialized)."""
+    market = deploy_marketplace(chain, roles=roles, fees=fees)
+    return market, list(market.escrow_constructor_events)

@@ -85,6 +85,7 @@ from smainer.sandbox import FeeSplit, Marketplace, Roles
 from tests.cairo.replay_model import (
     EscrowReplay,
     EscrowView,
+    decode,
     deploy_logged_marketplace,
     differences,
     read_views,
@@ -1056,11 +1057,11 @@ class EscrowMachine(RuleBasedStateMachine):
         # divisions of the task's own split (the one current when it was created).
         completed = [e for e in call.events if e.from_address == self.escrow.address]
         assert len(completed) == 1
-        assert completed[0].keys[0] == SEL["TaskCompleted"]
-        data = completed[0].data
-        parts_at = 2 + len(result.felts)
-        felts = data[parts_at : parts_at + 6]
-        provider, gas, treasury = (felts[i] + (felts[i + 1] << 128) for i in (0, 2, 4))
+        payout = decode(completed[0])
+        assert payout.name == "TaskCompleted"
+        provider, gas, treasury = (
+            payout.fields[part] for part in ("provider_amount", "gas_amount", "treasury_amount")
+        )
         assert provider + gas + treasury == task.amount, "payout parts do not sum to the amount"
         assert gas == task.amount * task.fees[1] // 10000, "gas part is not floor(amount * bps)"
         assert treasury == task.amount * task.fees[2] // 10000, "treasury part is not floor(...)"

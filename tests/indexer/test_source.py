@@ -9,14 +9,17 @@ same database as an index of the real node.
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
 from indexer import Indexer, IndexerConfig, RpcSource, SourceError, open_store
 from indexer.errors import BlockNotFoundError
+from indexer.filters import TRANSFER, marketplace_queries
 from indexer.pipeline import EventPipeline
 from indexer.records import BlockHeader, RawEvent
 from indexer.retry import Backoff
+from indexer.service import read_target
 from tests.indexer.conftest import dump, index, read_cursor
 from tests.indexer.market import Market
 
@@ -50,6 +53,9 @@ class LaggingNode:
             return []
         found = await self.real.events(first, min(last, self.visible))
         return [e for e in found if e.block_number <= self.visible]
+
+    async def wait_for_news(self, timeout: float) -> None:
+        await self.real.wait_for_news(timeout)
 
 
 @pytest.mark.parametrize("honest", [True, False], ids=["behind", "load-balanced"])
@@ -134,3 +140,46 @@ async def test_l1_finality_reads_the_l1_accepted_block(market: Market):
         assert await source.head() == await market.head()
     finally:
         await source.close()
+
+
+async def test_a_shared_token_is_read_only_where_it_meets_the_escrow(market: Market):
+    """With the token treated as one the deployment did not make (STRK on a public network),
+    the filters return exactly the escrow's events and the token's transfers from or to the
+    escrow, in chain order, through both transports and several pages."""
+    whole = RpcSource.connect(market.rpc_url, [market.escrow, market.token], ws_url=None)
+    queries = marketplace_queries(market.escrow, market.token, whole_token=False)
+    shared = RpcSource.connect(
+        market.rpc_url, [market.escrow, market.token], ws_url=None, queries=queries, chunk_size=3
+    )
+    typed = RpcSource(market.client(), [market.escrow, market.token], queries=queries)
+    try:
+        head = await whole.head()
+        everything = await whole.events(0, head)
+        expected = [
+            e
+            for e in everything
+            if e.from_address == market.escrow
+            or (e.keys[0] == TRANSFER and market.escrow in e.keys[1:3])
+        ]
+        # The history has token events that do not touch the escrow (mints, approvals).
+        assert len(expected) < len(everything)
+        assert any(e.from_address == market.token for e in expected)
+        assert await shared.events(0, head) == expected
+        assert await typed.events(0, head) == expected
+    finally:
+        await whole.close()
+        await shared.close()
+
+
+def test_read_target_narrows_a_payment_token_the_deployment_did_not_make(market: Market, tmp_path):
+    own = read_target(market.manifest)
+    assert own.whole_token
+    assert own.addresses == {"Escrow": market.escrow, "Token": market.token}
+    data = json.loads(market.manifest.read_text())
+    del data["contracts"]["Token"]  # as `smainer deploy` writes it with STRK as the token
+    shared_manifest = tmp_path / "shared.json"
+    shared_manifest.write_text(json.dumps(data))
+    shared = read_target(shared_manifest)
+    assert not shared.whole_token
+    assert shared.addresses["Token"] == int(data["config"]["payment_token"], 16)
+    assert shared.start_block == data["contracts"]["Escrow"]["block"]

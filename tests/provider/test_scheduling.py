@@ -2,6 +2,8 @@
 
 from collections import Counter
 
+import pytest
+
 from provider.escrow import Node, NodeStatus, Requirements
 from provider.scheduling import Candidate, choose, ineligibility, reputation, score
 
@@ -45,12 +47,38 @@ def test_choose_never_picks_an_ineligible_node():
 
 
 def test_reputation_prior_and_score():
-    assert reputation(node()) == 2 / 3
+    assert reputation(node()) == 0.8
     assert reputation(node(completed_tasks=98)) > reputation(node(completed_tasks=8))
-    assert reputation(node(failed_tasks=10)) < 0.2
+    assert reputation(node(failed_tasks=10)) < 0.3
     fresh, stale = node(last_heartbeat=NOW), node(last_heartbeat=NOW - SILENCE)
-    assert score(fresh, 0, NOW, SILENCE) == 2 * score(stale, 0, NOW, SILENCE) == 2 * 2 / 3 / 2
+    assert score(fresh, 0, NOW, SILENCE) == 0.8
+    assert score(stale, 0, NOW, SILENCE) == pytest.approx(0.8 * 0.9)
     assert score(fresh, 1, NOW, SILENCE) == score(fresh, 0, NOW, SILENCE) / 2
+
+
+def test_nodes_that_all_deliver_share_tasks_arriving_one_at_a_time():
+    """Each task completed before the next arrives (loads back to 0), the nodes' heartbeats at
+    different points of the window: still turns, not one node taking everything."""
+    nodes = {10: node(last_heartbeat=NOW - 5), 20: node(last_heartbeat=NOW - SILENCE // 3)}
+    last: dict[int, float] = {}
+    picks = []
+    for step in range(12):
+        candidates = [Candidate(a, n) for a, n in nodes.items()]
+        chosen = choose(REQ, candidates, {}, last, NOW, SILENCE)
+        assert chosen is not None
+        picks.append(chosen)
+        last[chosen] = step
+        done = nodes[chosen]
+        nodes[chosen] = node(
+            last_heartbeat=done.last_heartbeat, completed_tasks=done.completed_tasks + 1
+        )
+    assert Counter(picks) == {10: 6, 20: 6}
+
+
+def test_a_failure_counts():
+    reliable, failed = Candidate(1, node(completed_tasks=3)), Candidate(2, node(failed_tasks=1))
+    for _ in range(3):
+        assert choose(REQ, [failed, reliable], {}, {1: 5.0}, NOW, SILENCE) == 1
 
 
 def test_equal_nodes_share_tasks_in_turn():

@@ -15,6 +15,7 @@ import json
 import logging
 import signal
 import sys
+import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -347,3 +348,23 @@ async def test_sigkill_mid_task_then_restart_claims_once_and_sigterm_stops(
     assert await deployed.sender(2).chain_nonce() == nonce + 3
     assert sum('"task.claim_sent"' in line for line in lines) == 1
     assert (await reader.get_node(node)).last_heartbeat > 0
+
+
+async def test_concurrent_sends_pipeline_nonces_and_a_stale_counter_resyncs(deployed: Deployed):
+    """Claims from one account go out concurrently with consecutive nonces; when another client
+    used the account meanwhile, the refused nonce is re-read (``pre_confirmed``) and re-signed."""
+    await worker(deployed, Path(tempfile.mkdtemp()) / "j.json").ensure_registered()  # if alone
+    ours, other = deployed.sender(2), deployed.sender(2)  # one account, two clients
+    start = await ours.chain_nonce()
+    beat = [escrow_call(deployed.market, "heartbeat")]
+    sent = await asyncio.gather(*(ours.send(beat) for _ in range(3)))
+    assert sorted(s.nonce for s in sent) == [start, start + 1, start + 2]
+    for s in sent:
+        await ours.wait(s.tx_hash)
+    assert await ours.chain_nonce() == start + 3
+
+    await other.execute(beat * 2)  # another transaction: ours still counts start + 3, stale
+    again = await ours.send(beat)
+    assert again.nonce == start + 4
+    await ours.wait(again.tx_hash)
+    assert await ours.chain_nonce() == start + 5

@@ -1,15 +1,21 @@
 """Fixtures for the engine tests: the compiled probe contract, deployed on a fresh chain.
 
 The probe's compiled JSON is committed next to its source. To regenerate after editing
-``fixtures/probe.cairo`` (Cairo 2.1.0, and cairo-lang's Sierra compiler with Python hints)::
+``fixtures/probe.cairo`` (Cairo 2.1.0, which ``smainer build`` fetches, and cairo-lang's Sierra
+compiler with Python hints), from the repository root::
 
-    cd tests/smainer/engine/fixtures
-    /work/toolchains/cairo-2.1.0/bin/starknet-compile --single-file probe.cairo probe.sierra.json
-    ../../../../.venv/lib/python3.11/site-packages/starkware/starknet/compiler/v1/\
-sierra-compiler-major-1/bin/starknet-sierra-compile --add-pythonic-hints \
---allowed-libfuncs-list-name all probe.sierra.json probe.casm.json
-    python -c "import json,sys; [open(f,'w').write(json.dumps(json.load(open(f)),
-separators=(',',':'))+'\n') for f in sys.argv[1:]]" probe.sierra.json probe.casm.json
+    F=tests/smainer/engine/fixtures/probe
+    ~/.cache/smainer/toolchains/cairo-2.1.0/bin/starknet-compile --single-file \
+$F.cairo $F.sierra.json
+    $(.venv/bin/python -c "import os, starkware.starknet.compiler.v1 as m; \
+print(os.path.dirname(m.__file__))")/sierra-compiler-major-1/bin/starknet-sierra-compile \
+--add-pythonic-hints --allowed-libfuncs-list-name all $F.sierra.json $F.casm.json
+    .venv/bin/python -c "import json, pathlib, sys; [p.write_text(json.dumps(json.loads(\
+p.read_text()), separators=(',', ':')) + '\\n') for p in map(pathlib.Path, sys.argv[1:])]" \
+$F.sierra.json $F.casm.json
+
+(Each file is read before it is opened for writing: ``open(f, 'w').write(...json.load(open(f))``
+would empty it first.)
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+SELECT name, felt_hex(address) AS address FROM contracts

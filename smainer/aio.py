@@ -1,0 +1,29 @@
+"""Stopping asyncio tasks for sure.
+
+``task.cancel()`` followed by one ``await`` is not enough on Python 3.11: ``asyncio.wait_for``
+can swallow a cancellation that arrives just as the awaitable it guards completes
+(CPython gh-86296, fixed in 3.12), and the task then goes on to its next ``await``, which may
+never end (a WebSocket's "wait until closed", say). Every service stops its background tasks
+through :func:`cancel_and_wait`, which cancels again until each task is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+NUDGE = 0.5
+"""Seconds between repeated cancellations of a task that is still running."""
+
+
+async def cancel_and_wait(*tasks: asyncio.Future[Any], nudge: float = NUDGE) -> None:
+    """Cancel ``tasks`` and return once every one is done; their exceptions are retrieved
+    (read them from the tasks afterwards if they matter)."""
+    pending = {task for task in tasks if not task.done()}
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=nudge)
+    for task in tasks:
+        if not task.cancelled():
+            task.exception()  # retrieved: no "exception was never retrieved" warning
