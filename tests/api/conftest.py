@@ -18,29 +18,22 @@ from litestar.testing import TestClient
 
 from api.app import create_app
 from api.settings import ApiSettings, IndexTarget
-from smainer.config import DevnetSettings
-from tests.devnet.conftest import RunningServer, serve_real_devnet, start_in_thread
-from tests.indexer.conftest import deploy, play_history
+from tests.devnet.conftest import RunningServer
+from tests.indexer.conftest import build_market, serve_history_devnet
 from tests.indexer.market import Market
 
 READY_TIMEOUT = 60.0
 
 
+# Module-scoped, unlike tests/indexer's: some API tests add transactions to their chain.
 @pytest.fixture(scope="module")
 def devnet() -> Iterator[RunningServer]:
-    server = start_in_thread(serve_real_devnet(DevnetSettings(port=0, seed=11, accounts=5)))
-    yield server
-    server.stop()
+    yield from serve_history_devnet()
 
 
 @pytest.fixture(scope="module")
 def market(devnet: RunningServer, tmp_path_factory: pytest.TempPathFactory) -> Market:
-    async def build() -> Market:
-        m = await deploy(devnet.url, tmp_path_factory.mktemp("deployments"))
-        await play_history(m)
-        return m
-
-    return asyncio.run(build())
+    return build_market(devnet, tmp_path_factory)
 
 
 def target(market: Market) -> IndexTarget:

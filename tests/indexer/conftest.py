@@ -108,21 +108,32 @@ async def play_history(m: Market) -> None:
     await m.send(2, call(e, "accept_ownership"), call(e, "unpause"))
 
 
-@pytest.fixture(scope="session")
-def devnet() -> Iterator[RunningServer]:
+def serve_history_devnet() -> Iterator[RunningServer]:
+    """A devnet for the market history (five funded accounts), stopped when done."""
     server = start_in_thread(serve_real_devnet(DevnetSettings(port=0, seed=11, accounts=5)))
     yield server
     server.stop()
 
 
-@pytest.fixture(scope="session")
-def market(devnet: RunningServer, tmp_path_factory: pytest.TempPathFactory) -> Market:
+def build_market(devnet: RunningServer, tmp_path_factory: pytest.TempPathFactory) -> Market:
+    """The marketplace deployed on ``devnet`` with :func:`play_history` played on it."""
+
     async def build() -> Market:
         m = await deploy(devnet.url, tmp_path_factory.mktemp("deployments"))
         await play_history(m)
         return m
 
     return asyncio.run(build())
+
+
+@pytest.fixture(scope="session")
+def devnet() -> Iterator[RunningServer]:
+    yield from serve_history_devnet()
+
+
+@pytest.fixture(scope="session")
+def market(devnet: RunningServer, tmp_path_factory: pytest.TempPathFactory) -> Market:
+    return build_market(devnet, tmp_path_factory)
 
 
 # -- indexing ------------------------------------------------------------------------------
