@@ -110,6 +110,13 @@ async def create_task(
         raise DemandError(f"max execution time must be 1..{limit} s on this escrow")
     if not 0 <= requirements.min_tier <= 5:
         raise DemandError("min tier must be 0..5")
+    balance = await reader.balance_of(sender.address)
+    if balance < amount:  # refused here rather than by a reverted transaction that costs fees
+        raise DemandError(
+            f"account {hex(sender.address)} holds {balance} base units of the payment token, "
+            f"less than the {amount} this task escrows (on a devnet, `smainer deploy` gives "
+            "the whole supply to predeployed account 0)"
+        )
     market = reader.market
     calls = [
         token_call(market, "approve", [market.escrow, *u256(amount)]),

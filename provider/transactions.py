@@ -66,6 +66,14 @@ def revert_reason(message: str) -> str | None:
     return None
 
 
+def failure(what: str, message: str) -> TransactionFailedError:
+    """``what: REASON`` when the node's text names the contract's reason, else its first line
+    (the Cairo traceback that follows is for debugging, not for a command's one-line error)."""
+    reason = revert_reason(message)
+    lines = message.strip().splitlines()
+    return TransactionFailedError(f"{what}: {reason or (lines[0] if lines else message)}", reason)
+
+
 @dataclass(frozen=True)
 class Sent:
     tx_hash: int
@@ -152,9 +160,7 @@ class Sender:
                         continue
                     else:
                         self.resync()
-                        raise TransactionFailedError(
-                            f"transaction refused: {exc.message}", revert_reason(str(exc.message))
-                        ) from exc
+                        raise failure("transaction refused", str(exc.message)) from exc
                 except BaseException:  # the node unreachable, or cancelled: sent or not?
                     self.resync()
                     raise
@@ -190,9 +196,7 @@ class Sender:
                 self.backoff,
             )
         except TransactionRevertedError as exc:
-            raise TransactionFailedError(
-                f"transaction {hex(tx_hash)} reverted: {exc.message}", revert_reason(exc.message)
-            ) from exc
+            raise failure(f"transaction {hex(tx_hash)} reverted", exc.message) from exc
         except TransactionNotReceivedError as exc:  # also what starknet-py makes of a cancel
             self.resync()  # never accepted: if it was dropped, its nonce is free again
             raise TransactionPendingError(

@@ -432,7 +432,8 @@ def _add_market_commands(sub: argparse._SubParsersAction) -> None:
         description=(
             "Checks the payload first (JSON object, an algorithm providers run, at most 256 "
             "felts = 7905 bytes of compact JSON) so nothing is escrowed for a task no provider "
-            "can take. Amounts: token units (25, 0.5) or base units (1500base)."
+            "can take, and that the account holds the amount. Amounts: token units (25, 0.5) or "
+            "base units (1500base)."
         ),
     )
     _add_deployment_args(create, signer=True)

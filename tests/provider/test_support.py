@@ -12,7 +12,7 @@ from provider.errors import RpcUnavailableError
 from provider.machine import default_tier, detect, has_accelerator
 from provider.results import canonical_json, fit_result, float32_json, sha256_hex
 from provider.retry import Backoff, retrying
-from provider.transactions import revert_reason
+from provider.transactions import failure, revert_reason
 
 FAST = Backoff(attempts=3, base_delay=0.001)
 
@@ -101,3 +101,17 @@ def test_fit_result_digests_what_does_not_fit():
     fitted = fit_result(big, "values")
     assert fitted == {"algorithm": "x", "values_sha256": sha256_hex(list(range(5000)))}
     assert canonical_json([1, 2.5, "a"]) == '[1,2.5,"a"]'
+
+
+def test_a_failure_reads_as_one_line_with_the_contract_reason():
+    trace = (
+        "Transaction execution has failed: error in the called contract (contract address: 0x5):"
+        " NOT_TASK_CREATOR\nError at pc=0:2212:\nCairo traceback (most recent call last):\n"
+        "Execution was reverted; failure reason: ['0x4e4f545f5441534b5f43524541544f52']."
+    )
+    error = failure("transaction 0x1 reverted", trace)
+    assert str(error) == "transaction 0x1 reverted: NOT_TASK_CREATOR"
+    assert error.reason == "NOT_TASK_CREATOR"
+    unknown = failure("transaction refused", "Account validation failed\nmore detail")
+    assert str(unknown) == "transaction refused: Account validation failed"
+    assert unknown.reason is None

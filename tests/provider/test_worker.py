@@ -95,6 +95,9 @@ async def test_tasks_are_computed_claimed_and_paid(deployed: Deployed, tmp_path,
         await create_task(reader, demander, "matrix_multiplication", big, ONE, EASY)
     with pytest.raises(DemandError, match="unknown algorithm"):
         await create_task(reader, demander, "sorting", {}, ONE, EASY)
+    more = await reader.balance_of(demander.address) + 1
+    with pytest.raises(DemandError, match=f"less than the {more} this task escrows"):
+        await create_task(reader, demander, "matrix_multiplication", MATMUL, more, EASY)
     assert await reader.latest_block() == block
 
     amount = parse_amount("25", 18)
