@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from starknet_py.net.client_models import StarknetBlockWithTxHashes
 
 from indexer import Indexer, IndexerConfig, RpcSource, open_store
 from indexer.felts import felt_int
@@ -166,6 +167,31 @@ async def index(
     finally:
         store.close()
         await rpc.close()
+
+
+async def caught_up(market: Market, store: DuckDBStore, timeout: float = 60) -> None:
+    """Until the index's cursor is the node's head block, hash included."""
+    client = market.client()
+
+    async def wait() -> None:
+        while True:
+            head = await client.get_block_with_tx_hashes(block_number="latest")
+            assert isinstance(head, StarknetBlockWithTxHashes)
+            cursor = read_cursor(store)
+            if cursor is not None and (cursor.block_number, cursor.block_hash) == (
+                head.block_number,
+                head.block_hash,
+            ):
+                return
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(wait(), timeout)
+
+
+async def abort_from(market: Market, block: int) -> None:
+    await devnet_call(
+        market.base_url, "devnet_abortBlocks", {"starting_block_id": {"block_number": block}}
+    )
 
 
 def read_cursor(store: DuckDBStore) -> Cursor | None:

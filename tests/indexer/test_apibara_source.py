@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from starknet_py.net.client_models import StarknetBlockWithTxHashes
 
 from devnet.server import serve_devnet
 from indexer import Indexer, IndexerConfig, RpcSource, open_store
@@ -22,11 +21,17 @@ from indexer.apibara_source import ApibaraSource
 from indexer.errors import BlockNotFoundError, SourceError
 from indexer.pipeline import EventPipeline
 from indexer.retry import Backoff
-from indexer.store import DuckDBStore
 from smainer.config import DevnetSettings
 from tests.devnet.conftest import RunningServer, start_in_thread
-from tests.indexer.conftest import deploy, dump, index, play_history, read_cursor
-from tests.indexer.market import Market, call, create_task, devnet_call
+from tests.indexer.conftest import (
+    abort_from,
+    caught_up,
+    deploy,
+    dump,
+    index,
+    play_history,
+)
+from tests.indexer.market import Market, call, create_task
 
 pytestmark = pytest.mark.slow
 
@@ -128,31 +133,6 @@ async def test_a_stream_that_cannot_connect_is_a_retryable_source_error(tmp_path
         await source.close()
     with pytest.raises(ValueError, match="not a DNA URL"):
         ApibaraSource("ftp://example.com", [1])
-
-
-async def caught_up(market: Market, store: DuckDBStore, timeout: float = 60) -> None:
-    """Until the index's cursor is the node's head block, hash included."""
-    client = market.client()
-
-    async def wait() -> None:
-        while True:
-            head = await client.get_block_with_tx_hashes(block_number="latest")
-            assert isinstance(head, StarknetBlockWithTxHashes)
-            cursor = read_cursor(store)
-            if cursor is not None and (cursor.block_number, cursor.block_hash) == (
-                head.block_number,
-                head.block_hash,
-            ):
-                return
-            await asyncio.sleep(0.02)
-
-    await asyncio.wait_for(wait(), timeout)
-
-
-async def abort_from(market: Market, block: int) -> None:
-    await devnet_call(
-        market.base_url, "devnet_abortBlocks", {"starting_block_id": {"block_number": block}}
-    )
 
 
 async def test_reorgs_while_following_the_stream_end_equal_to_a_fresh_index(

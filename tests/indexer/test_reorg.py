@@ -12,14 +12,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from starknet_py.net.client_models import StarknetBlockWithTxHashes
 
 from indexer import Indexer, IndexerConfig, RpcSource, open_store
 from indexer.pipeline import EventPipeline
 from indexer.records import BlockHeader, RawEvent
-from indexer.store import DuckDBStore
-from tests.indexer.conftest import dump, index, read_cursor
-from tests.indexer.market import Market, call, create_task, devnet_call
+from tests.indexer.conftest import abort_from, caught_up, dump, index
+from tests.indexer.market import Market, call, create_task
 
 pytestmark = pytest.mark.slow
 
@@ -44,31 +42,6 @@ class HeldNode:
 
     async def wait_for_news(self, timeout: float) -> None:
         await self.real.wait_for_news(timeout)
-
-
-async def caught_up(market: Market, store: DuckDBStore, timeout: float = 60) -> None:
-    """Until the index's cursor is the node's head block, hash included."""
-    client = market.client()
-
-    async def wait() -> None:
-        while True:
-            head = await client.get_block_with_tx_hashes(block_number="latest")
-            assert isinstance(head, StarknetBlockWithTxHashes)
-            cursor = read_cursor(store)
-            if cursor is not None and (cursor.block_number, cursor.block_hash) == (
-                head.block_number,
-                head.block_hash,
-            ):
-                return
-            await asyncio.sleep(0.02)
-
-    await asyncio.wait_for(wait(), timeout)
-
-
-async def abort_from(market: Market, block: int) -> None:
-    await devnet_call(
-        market.base_url, "devnet_abortBlocks", {"starting_block_id": {"block_number": block}}
-    )
 
 
 async def test_reorgs_while_following_end_equal_to_a_fresh_index(market: Market, tmp_path):
