@@ -161,7 +161,10 @@ def test_dashboard_shows_the_index_and_a_new_task_live(server, browser, market: 
     assert browser.find_element(By.ID, "stat-total").text == str(count)
     # The script connects to the event stream and draws the 24-hour chart.
     wait_for(lambda: browser.find_element(By.ID, "live").text == "live", "the event stream")
-    bars = browser.find_elements(By.CSS_SELECTOR, "#chart rect.bar")
+    # The chart comes from the first stats fetch, which may finish after the stream opens.
+    bars = wait_for(
+        lambda: browser.find_elements(By.CSS_SELECTOR, "#chart rect.bar"), "the 24-hour chart"
+    )
     assert len(bars) == 24
     nodes = browser.find_elements(By.CSS_SELECTOR, "#nodes tbody tr")
     assert len(nodes) == len(market.nodes)
