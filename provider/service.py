@@ -1,4 +1,5 @@
-"""The entry points behind ``smainer provider``, ``smainer scheduler`` and ``smainer task``.
+"""The entry points behind ``smainer provider``, ``smainer scheduler`` and ``smainer task``
+(``smainer task demo`` included).
 
 Plain functions of plain arguments (``smainer/cli.py`` declares the commands and calls these).
 Each returns the process exit code: 0 done, 1 refused or failed (the reason on stderr).
@@ -14,7 +15,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from starknet_py.net.client_errors import ClientError
 
@@ -27,6 +28,7 @@ from provider.demand import (
     reclaim_task,
     task_result,
 )
+from provider.demo_traffic import DemoConfig, DemoTraffic
 from provider.errors import ProviderError
 from provider.escrow import Requirements
 from provider.feasibility import ACCELERATOR_FLOPS, CPU_FLOPS, Budget
@@ -37,6 +39,8 @@ from provider.scheduler import Scheduler, SchedulerConfig
 from provider.session import open_sender, open_session
 from provider.worker import ProviderWorker, WorkerConfig
 from smainer.config import get_settings
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -138,12 +142,12 @@ def _log_to_stderr() -> None:
     LOGGER.setLevel(logging.INFO)
 
 
-async def _until_signalled(run: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) -> None:
+async def _until_signalled(run: Callable[[asyncio.Event], Coroutine[Any, Any, T]]) -> T:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await run(stop)
+    return await run(stop)
 
 
 def run_scheduler(
@@ -174,7 +178,11 @@ def _print(value: Any) -> None:
 
 
 def run_task_command(target: Target, action: str, **options: Any) -> int:
-    """``smainer task ACTION``: create, status, result, cancel, reclaim, list."""
+    """``smainer task ACTION``: create, status, result, cancel, reclaim, list, demo.
+
+    ``demo`` takes ``interval``, ``count`` and ``seed`` (:class:`provider.demo_traffic.DemoConfig`)
+    and runs until SIGINT/SIGTERM, or until ``count`` tasks are created and followed through.
+    """
     settings = get_settings()
 
     async def main() -> int:
@@ -189,7 +197,7 @@ def run_task_command(target: Target, action: str, **options: Any) -> int:
         if action == "list" and not options.get("mine"):
             _print([describe(task) for task in await list_tasks(reader)])
             return 0
-        sender, _source = await open_sender(session, settings, target.devnet_account)
+        sender, source = await open_sender(session, settings, target.devnet_account)
         if action == "create":
             decimals = await reader.decimals()
             created = await create_task(
@@ -210,6 +218,13 @@ def run_task_command(target: Target, action: str, **options: Any) -> int:
             return 0
         if action == "list":
             _print([describe(task) for task in await list_tasks(reader, sender.address)])
+            return 0
+        if action == "demo":
+            _log_to_stderr()
+            print(f"smainer task demo: demanding as {source}", file=sys.stderr)
+            wanted = {k: options[k] for k in ("interval", "count", "seed") if k in options}
+            config = DemoConfig(**wanted)
+            await _until_signalled(DemoTraffic(reader, sender, config).run)
             return 0
         raise ProviderError(f"unknown task action {action!r}")
 

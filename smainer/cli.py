@@ -303,7 +303,8 @@ def _cmd_task(args: argparse.Namespace) -> int:
     from provider.errors import ProviderError
     from provider.service import Requirements, read_payload, run_task_command
 
-    options = {k: getattr(args, k) for k in ("task_id", "mine", "algorithm", "amount") if k in args}
+    names = ("task_id", "mine", "algorithm", "amount", "interval", "count", "seed")
+    options = {k: getattr(args, k) for k in names if k in args}
     if args.action == "create":
         try:
             options["payload"] = read_payload(args.payload)
@@ -457,7 +458,222 @@ def _add_market_commands(sub: argparse._SubParsersAction) -> None:
     listing = actions.add_parser("list", help="every task, or --mine")
     _add_deployment_args(listing, signer=True)
     listing.add_argument("--mine", action="store_true", help="only tasks this account created")
+    demo = actions.add_parser(
+        "demo",
+        help="keep creating sample tasks of every algorithm (some expire, some are cancelled)",
+        description=(
+            "Demo traffic from this account: a small task of each algorithm in turn every "
+            "~S seconds; in every eight, one is made to expire (then reclaimed) and one asks "
+            "for what no node offers (then cancelled). One JSON log line per action on stderr; "
+            "SIGINT/SIGTERM stop it. See docs/provider.md."
+        ),
+    )
+    _add_deployment_args(demo, signer=True)
+    demo.add_argument(
+        "--interval",
+        type=_seconds,
+        default=4.0,
+        metavar="S",
+        help="mean seconds between tasks (default 4)",
+    )
+    demo.add_argument(
+        "--count",
+        type=_non_negative,
+        metavar="N",
+        help="create N tasks, see their cancels and reclaims through, then exit",
+    )
+    demo.add_argument(
+        "--seed", type=_non_negative, default=0, help="same seed, same tasks (default 0)"
+    )
     task.set_defaults(handler=_cmd_task)
+
+
+def _cmd_up(args: argparse.Namespace) -> int:
+    from smainer.up import UpOptions, run_up
+
+    parts = None if args.parts is None else tuple(p.strip() for p in args.parts.split(","))
+    return run_up(
+        UpOptions(
+            network=args.network,
+            demo=args.demo,
+            providers=args.providers,
+            host=args.host,
+            port=args.port,
+            rpc_port=args.rpc_port,
+            run_dir=Path(args.run_dir),
+            manifest_dir=Path(args.manifest_dir),
+            parts=parts,
+            demo_interval=args.demo_interval,
+        )
+    )
+
+
+def _add_up_command(sub: argparse._SubParsersAction) -> None:
+    """``smainer up`` (see docs/up.md)."""
+    up = sub.add_parser(
+        "up",
+        help="the whole network in one command: devnet, marketplace, scheduler, providers, API",
+        description=(
+            "On the devnet (default): starts the devnet, deploys the marketplace, then the API "
+            "with its indexer and dashboard, the scheduler, N providers (predeployed accounts "
+            "1..N, each a distinct node), the notifier and, with --demo, sample tasks from "
+            "account N+1. Each part is a supervised process, restarted with backoff if it "
+            "crashes; Ctrl-C stops them all, in reverse order. Against another network it runs "
+            "--parts (default api,notify) with accounts from SMAINER_ACCOUNT_*. See docs/up.md."
+        ),
+    )
+    up.add_argument(
+        "--network", default="devnet", help="devnet (default), sepolia, mainnet or an RPC URL"
+    )
+    up.add_argument(
+        "--demo", action="store_true", help="keep submitting sample tasks (devnet only)"
+    )
+    up.add_argument(
+        "--providers",
+        type=_non_negative,
+        default=2,
+        metavar="N",
+        help="provider processes (default 2; 1..8 on the devnet)",
+    )
+    up.add_argument(
+        "--parts",
+        help="off the devnet: comma-separated parts to run, from api, notify, scheduler, "
+        "provider (default api,notify)",
+    )
+    up.add_argument(
+        "--host", default="127.0.0.1", help="interface for the devnet and API (default loopback)"
+    )
+    up.add_argument("--port", type=_port, default=8000, help="API and dashboard (default 8000)")
+    up.add_argument("--rpc-port", type=_port, default=5050, help="devnet RPC (default 5050)")
+    up.add_argument(
+        "--run-dir",
+        default=".smainer/up",
+        help="logs of every part (logs/), the index and journals (default .smainer/up)",
+    )
+    up.add_argument(
+        "--manifest-dir", default="deployments", help="where manifests live (default deployments)"
+    )
+    up.add_argument(
+        "--demo-interval",
+        type=_seconds,
+        metavar="S",
+        help="seconds between demo tasks (default: the demo's own)",
+    )
+    up.set_defaults(handler=_cmd_up)
+
+
+def _notify_settings(args: argparse.Namespace) -> Any:
+    """``SMAINER_NOTIFY_*`` settings with the command's flags applied over them."""
+    from dataclasses import replace
+
+    from smainer.config import get_settings
+
+    changes: dict[str, Any] = {}
+    if getattr(args, "store", None):
+        changes["store"] = Path(args.store)
+    if getattr(args, "api", None):
+        changes["api_url"] = args.api
+    if getattr(args, "config", None):
+        changes["config_file"] = Path(args.config)
+    return replace(get_settings().notify, **changes)
+
+
+def _cmd_notify(args: argparse.Namespace) -> int:
+    from notifier.errors import NotifierError
+    from notifier.service import run_notifier
+
+    try:
+        run_notifier(_notify_settings(args), from_block=args.from_block)
+    except NotifierError as exc:
+        print(f"smainer notify: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_notify_manage(args: argparse.Namespace) -> int:
+    """``notify add|list|remove|log``: one short use of the store each."""
+    import json
+
+    from notifier import manage
+    from notifier.errors import NotifierError
+    from notifier.store import open_store
+
+    try:
+        store = open_store(_notify_settings(args).store)
+    except NotifierError as exc:
+        print(f"smainer notify: {exc}", file=sys.stderr)
+        return 1
+    try:
+        if args.notify_action == "add":
+            registration, secret = manage.register(
+                store, args.url, creator=args.creator, task_id=args.task
+            )
+            # The secret is shown here once, on stdout, and never again.
+            shown = {
+                "id": registration.id,
+                "url": registration.url,
+                "creator": registration.creator,
+                "task": registration.task_id,
+                "secret": secret,
+            }
+            print(json.dumps(shown))
+        elif args.notify_action == "list":
+            print("\n".join(manage.registration_lines(store.registrations())))
+        elif args.notify_action == "remove":
+            store.remove_registration(args.registration_id)
+        else:
+            print("\n".join(manage.log_lines(store.log(args.task, args.limit or None))))
+    except NotifierError as exc:
+        print(f"smainer notify {args.notify_action}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    return 0
+
+
+def _add_notify_commands(sub: argparse._SubParsersAction) -> None:
+    notify = sub.add_parser(
+        "notify",
+        help="signed callbacks (webhooks) when tasks finish; alone, runs the notifier",
+        description=(
+            "Follows the API's event stream and POSTs a JSON body, signed with HMAC-SHA256, to "
+            "the callback URLs registered for each completed, expired or cancelled task's "
+            "creator or id; retried with exponential backoff, every attempt logged. "
+            "See docs/notify.md."
+        ),
+    )
+    store_help = "the notifier's store (default SMAINER_NOTIFY_STORE or .smainer/notifier.sqlite3)"
+    notify.add_argument("--store", metavar="PATH", help=store_help)
+    notify.add_argument(
+        "--api", metavar="URL", help="the read API (default SMAINER_NOTIFY_API_URL or :8000)"
+    )
+    notify.add_argument(
+        "--config", metavar="FILE", help="a TOML file of registrations (SMAINER_NOTIFY_CONFIG)"
+    )
+    notify.add_argument(
+        "--from-block",
+        type=_non_negative,
+        metavar="N",
+        help="first start only: announce tasks finishing from block N (default: the API's head)",
+    )
+    notify.set_defaults(handler=_cmd_notify)
+    actions = notify.add_subparsers(dest="notify_action", metavar="ACTION")
+    add = actions.add_parser("add", help="register a callback URL; prints its secret once")
+    add.add_argument("url", metavar="URL")
+    match = add.add_mutually_exclusive_group(required=True)
+    match.add_argument("--creator", metavar="ADDRESS", help="every task this address creates")
+    match.add_argument("--task", type=_non_negative, metavar="ID", help="this task only")
+    listing = actions.add_parser("list", help="the registrations (no secrets)")
+    remove = actions.add_parser("remove", help="stop delivering to a registration")
+    remove.add_argument("registration_id", type=_non_negative, metavar="ID")
+    log = actions.add_parser("log", help="the delivery log, newest first")
+    log.add_argument("--task", type=_non_negative, metavar="ID", help="one task's deliveries")
+    log.add_argument(
+        "--limit", type=_non_negative, default=50, help="at most N (default 50; 0: all)"
+    )
+    for action in (add, listing, remove, log):
+        action.add_argument("--store", metavar="PATH", default=argparse.SUPPRESS, help=store_help)
+        action.set_defaults(handler=_cmd_notify_manage)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -670,6 +886,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     api.set_defaults(handler=_cmd_api)
     _add_market_commands(sub)
+    _add_notify_commands(sub)
+    _add_up_command(sub)
     return parser
 
 

@@ -26,6 +26,11 @@ def _env_int(name: str, default: int) -> int:
     return int(value, 0) if value else default
 
 
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
 def _env_optional(name: str, convert: Callable[[str], T]) -> T | None:
     value = os.environ.get(name)
     return convert(value) if value else None
@@ -142,6 +147,48 @@ class ApiSettings:
 
 
 @dataclass(frozen=True)
+class NotifierSettings:
+    """How ``smainer notify`` follows the API and delivers task callbacks; its flags override
+    these. Retries back off exponentially: ``backoff * 2 ** (attempt - 1)`` seconds, at most
+    ``backoff_cap``, until ``max_attempts`` attempts were made."""
+
+    api_url: str = "http://127.0.0.1:8000"
+    """The read API whose event stream is followed (``SMAINER_NOTIFY_API_URL``)."""
+
+    store: Path = Path(".smainer/notifier.sqlite3")
+    """The notifier's own SQLite file: registrations with their secrets, the delivery log and
+    the stream position (``SMAINER_NOTIFY_STORE``); created readable by its owner only."""
+
+    config_file: Path | None = None
+    """A TOML file of callback registrations (``SMAINER_NOTIFY_CONFIG``), each naming the
+    environment variable that holds its secret, so no secret sits in the file."""
+
+    api_key: str | None = field(default=None, repr=False)
+    """A key of the API's (``SMAINER_NOTIFY_API_KEY``), sent as a bearer token to lift its
+    rate limit; never logged."""
+
+    max_attempts: int = 12
+    """Attempts per delivery before it is recorded as failed (``SMAINER_NOTIFY_MAX_ATTEMPTS``)."""
+
+    backoff: float = 2.0
+    """Seconds before the first retry, doubled for each next one (``SMAINER_NOTIFY_BACKOFF``)."""
+
+    backoff_cap: float = 3600.0
+    """Longest wait between two attempts, in seconds (``SMAINER_NOTIFY_BACKOFF_CAP``); with the
+    defaults the twelfth and last attempt comes about 68 minutes after the first."""
+
+    timeout: float = 10.0
+    """Seconds a receiver has to answer one attempt (``SMAINER_NOTIFY_TIMEOUT``)."""
+
+
+def read_secret_variable(name: str) -> str | None:
+    """The value of the environment variable ``name``, for a notifier registration whose
+    secret a config file names by variable (this module is the one that reads the
+    environment)."""
+    return os.environ.get(name) or None
+
+
+@dataclass(frozen=True)
 class Settings:
     """All of Smainer's settings, grouped by the part that uses them."""
 
@@ -150,6 +197,7 @@ class Settings:
     networks: NetworkSettings = field(default_factory=NetworkSettings)
     account: AccountSettings = field(default_factory=AccountSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
+    notify: NotifierSettings = field(default_factory=NotifierSettings)
 
 
 @cache
@@ -190,5 +238,15 @@ def get_settings() -> Settings:
             api_key_hashes=tuple(h.lower() for h in _env_list("SMAINER_API_KEY_HASHES")),
             cors_origins=_env_list("SMAINER_API_CORS_ORIGINS"),
             online_window=_env_int("SMAINER_API_ONLINE_WINDOW", ApiSettings.online_window),
+        ),
+        notify=NotifierSettings(
+            api_url=os.environ.get("SMAINER_NOTIFY_API_URL", NotifierSettings.api_url),
+            store=_env_path("SMAINER_NOTIFY_STORE", NotifierSettings.store),
+            config_file=_env_optional("SMAINER_NOTIFY_CONFIG", lambda v: Path(v).expanduser()),
+            api_key=os.environ.get("SMAINER_NOTIFY_API_KEY") or None,
+            max_attempts=_env_int("SMAINER_NOTIFY_MAX_ATTEMPTS", NotifierSettings.max_attempts),
+            backoff=_env_float("SMAINER_NOTIFY_BACKOFF", NotifierSettings.backoff),
+            backoff_cap=_env_float("SMAINER_NOTIFY_BACKOFF_CAP", NotifierSettings.backoff_cap),
+            timeout=_env_float("SMAINER_NOTIFY_TIMEOUT", NotifierSettings.timeout),
         ),
     )

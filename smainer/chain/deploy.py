@@ -4,19 +4,27 @@ Every step first looks at the chain: a class already declared is not declared ag
 already at its (deterministic) address is not deployed again, and a setting that already has the
 wanted value is not sent again. So running the deployment twice changes nothing, and a deployment
 interrupted half-way finishes where it stopped.
+
+On a devnet the deployment's own Token pays for tasks, and its whole supply is minted to the
+deployer; so that the devnet's other predeployed accounts can demand too (``smainer task create
+--devnet-account N``, the demo traffic), each of them that holds none is given
+:data:`DEVNET_ACCOUNT_GRANT`, all in one multicall.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from aiohttp import ClientError as HttpError
 from starknet_py.contract import Contract
+from starknet_py.hash.selector import get_selector_from_name
 from starknet_py.net.account.account import Account
 from starknet_py.net.client_errors import ClientError
 from starknet_py.net.client_models import Call
@@ -24,7 +32,7 @@ from starknet_py.net.full_node_client import FullNodeClient
 from starknet_py.net.udc_deployer.deployer import Deployer
 
 from smainer.artifacts import load_contract
-from smainer.chain.accounts import load_account
+from smainer.chain.accounts import load_account, predeployed_accounts
 from smainer.chain.errors import ChainError, DeploymentError, NetworkUnreachableError
 from smainer.chain.manifest import (
     DeployedEntry,
@@ -44,7 +52,13 @@ STRK_ADDRESS = 0x04718F5A0FC34CC1AF16A1CDEE98FFB20C31F5CD61D6AB07201858F4287C938
 
 CLASS_HASH_NOT_FOUND = 28
 CONTRACT_NOT_FOUND = 20
-DEVNET_TOKEN_SUPPLY = 10**9 * 10**18
+ONE_SMN = 10**18
+"""The devnet Token has 18 decimals."""
+DEVNET_TOKEN_SUPPLY = 10**9 * ONE_SMN
+DEVNET_ACCOUNT_GRANT = 10**6 * ONE_SMN
+"""SMN given to each other predeployed devnet account (0.1 % of the supply: ten accounts leave
+the deployer 99 %)."""
+U128 = 2**128
 
 
 @dataclass(frozen=True)
@@ -235,6 +249,37 @@ class Deployment:
             "max_execution_time": config.max_execution_time,
         }
 
+    async def balance(self, token: int, holder: int) -> int:
+        """``balance_of`` by a raw call: starknet-py's ``Contract`` would parse the whole ABI."""
+        low, high = await self.client.call_contract(
+            Call(token, get_selector_from_name("balance_of"), [holder]), block_number="latest"
+        )
+        return int(low) + int(high) * U128
+
+    async def fund_accounts(self, token: int, accounts: Sequence[int], amount: int) -> int:
+        """Give ``amount`` of ``token`` to each of ``accounts`` that holds none, in one multicall
+        (so a second run, finding them all funded, sends nothing); returns how many got it."""
+        balances = await asyncio.gather(*(self.balance(token, a) for a in accounts))
+        empty = [a for a, held in zip(accounts, balances, strict=True) if held == 0]
+        if not empty:
+            self.progress(f"Token: the {len(accounts)} other predeployed accounts already hold SMN")
+            return 0
+        needed = amount * len(empty)
+        held = await self.balance(token, self.account.address)
+        if held < needed:
+            self.progress(
+                f"Token: the deployer holds {held} base units, less than the {needed} that "
+                f"{len(empty)} predeployed accounts need; not funding them"
+            )
+            return 0
+        each = f"{Decimal(amount) / ONE_SMN:f} SMN"
+        self.progress(f"Token: giving {each} to each of {len(empty)} predeployed accounts")
+        transfer = get_selector_from_name("transfer")
+        calls = [Call(token, transfer, [a, amount % U128, amount // U128]) for a in empty]
+        result = await self.account.execute_v3(calls=calls, auto_estimate=True)
+        await self._wait(result.transaction_hash, "funding of the predeployed accounts")
+        return len(empty)
+
 
 async def deploy_marketplace(
     network: Network,
@@ -290,12 +335,26 @@ async def deploy_marketplace(
     ]  # fmt: skip
     run.manifest.contracts["Escrow"] = await run.deploy(escrow, entry, calldata)
     settings = await run.configure_escrow(run.manifest.address("Escrow"), config)
+    if "Token" in run.manifest.contracts:
+        await _fund_predeployed(run, payment_token)
     run.manifest.config = {"payment_token": hex(payment_token), **settings}
     path = manifest_path(manifest_dir, network.name)
     manifest = _carry_over(read_manifest(path), run.manifest)
     write_manifest(manifest, path)
     progress(f"wrote {path}")
     return manifest
+
+
+async def _fund_predeployed(run: Deployment, token: int) -> None:
+    """Give the devnet's other predeployed accounts SMN, so any of them can pay for tasks."""
+    accounts = await predeployed_accounts(run.network.rpc_url)
+    if accounts is None:
+        run.progress("Token: the node lends no predeployed accounts; only the deployer holds SMN")
+        return
+    me = run.account.address
+    others = [int(a["address"], 16) for a in accounts if int(a["address"], 16) != me]
+    if others:
+        await run.fund_accounts(token, others, DEVNET_ACCOUNT_GRANT)
 
 
 def _carry_over(previous: Manifest | None, current: Manifest) -> Manifest:

@@ -5,9 +5,19 @@ from collections.abc import Iterator
 
 import pytest
 from starknet_py.contract import Contract
+from starknet_py.hash.selector import get_selector_from_name
+from starknet_py.net.account.account import Account
+from starknet_py.net.client_models import Call
 from starknet_py.net.full_node_client import FullNodeClient
+from starknet_py.net.signer.key_pair import KeyPair
 
-from smainer.chain.deploy import EscrowConfig, deploy_marketplace
+from smainer.chain.accounts import predeployed_accounts
+from smainer.chain.deploy import (
+    DEVNET_ACCOUNT_GRANT,
+    DEVNET_TOKEN_SUPPLY,
+    EscrowConfig,
+    deploy_marketplace,
+)
 from smainer.chain.networks import Network
 from smainer.cli import main
 from smainer.config import AccountSettings, DevnetSettings
@@ -18,9 +28,16 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def fresh_devnet() -> Iterator[RunningServer]:
-    server = start_in_thread(serve_real_devnet(DevnetSettings(port=0, seed=3, accounts=1)))
+    server = start_in_thread(serve_real_devnet(DevnetSettings(port=0, seed=3, accounts=3)))
     yield server
     server.stop()
+
+
+async def balance(client: FullNodeClient, token: int, holder: int) -> int:
+    low, high = await client.call_contract(
+        Call(token, get_selector_from_name("balance_of"), [holder]), block_number="latest"
+    )
+    return low + (high << 128)
 
 
 async def test_deploy_twice_changes_nothing_then_applies_a_new_setting(fresh_devnet, tmp_path):
@@ -28,27 +45,40 @@ async def test_deploy_twice_changes_nothing_then_applies_a_new_setting(fresh_dev
     network = Network("devnet", url)
     client = FullNodeClient(node_url=url)
 
+    lines: list[str] = []
     first = await deploy_marketplace(
-        network, AccountSettings(), EscrowConfig(), manifest_dir=tmp_path, progress=print
+        network, AccountSettings(), EscrowConfig(), manifest_dir=tmp_path, progress=lines.append
     )
     written = (tmp_path / "devnet.json").read_text()
     assert set(first.contracts) == {"Token", "Escrow"}
     assert first.contracts["Escrow"].declare_tx is not None
     block_after_first = await client.get_block_number()
+    # Account 0 deployed and got the supply; the other two were each given their share.
+    accounts = [int(a["address"], 16) for a in await predeployed_accounts(url) or []]
+    token = first.address("Token")
+    balances = [await balance(client, token, a) for a in accounts]
+    assert balances == [
+        DEVNET_TOKEN_SUPPLY - 2 * DEVNET_ACCOUNT_GRANT,
+        DEVNET_ACCOUNT_GRANT,
+        DEVNET_ACCOUNT_GRANT,
+    ]
+    assert "Token: giving 1000000 SMN to each of 2 predeployed accounts" in lines
 
+    lines.clear()
     second = await deploy_marketplace(
-        network, AccountSettings(), EscrowConfig(), manifest_dir=tmp_path, progress=print
+        network, AccountSettings(), EscrowConfig(), manifest_dir=tmp_path, progress=lines.append
     )
     assert await client.get_block_number() == block_after_first, "a second run sent a tx"
+    assert "Token: the 2 other predeployed accounts already hold SMN" in lines
+    assert [await balance(client, token, a) for a in accounts] == balances
     assert (tmp_path / "devnet.json").read_text() == written
     assert second == first
 
+    third_config = EscrowConfig(
+        treasury=0x7EA5, gas_bps=300, provider_bps=9200, max_execution_time=3600
+    )
     third = await deploy_marketplace(
-        network,
-        AccountSettings(),
-        EscrowConfig(treasury=0x7EA5, gas_bps=300, provider_bps=9200, max_execution_time=3600),
-        manifest_dir=tmp_path,
-        progress=print,
+        network, AccountSettings(), third_config, manifest_dir=tmp_path, progress=print
     )
     assert len(third.transactions) == len(first.transactions) + 1
     escrow = await Contract.from_address(third.address("Escrow"), provider=client)
@@ -63,6 +93,25 @@ async def test_deploy_twice_changes_nothing_then_applies_a_new_setting(fresh_dev
     saved = json.loads((tmp_path / "devnet.json").read_text())
     assert saved["config"]["treasury"] == "0x7ea5"
     assert saved["config"]["max_execution_time"] == 3600
+
+    # Account 1 spends all its SMN: the next run gives it a share again, and only it.
+    key = int((await predeployed_accounts(url) or [])[1]["private_key"], 16)
+    spender = Account(
+        address=accounts[1],
+        client=client,
+        key_pair=KeyPair.from_private_key(key),
+        chain=int(await client.get_chain_id(), 16),
+    )
+    spend = Call(token, get_selector_from_name("transfer"), [accounts[0], DEVNET_ACCOUNT_GRANT, 0])
+    sent = await spender.execute_v3(calls=[spend], auto_estimate=True)
+    await client.wait_for_tx(sent.transaction_hash, check_interval=0.2)
+    lines.clear()
+    fourth = await deploy_marketplace(
+        network, AccountSettings(), third_config, manifest_dir=tmp_path, progress=lines.append
+    )
+    assert "Token: giving 1000000 SMN to each of 1 predeployed accounts" in lines
+    assert len(fourth.transactions) == len(third.transactions) + 1
+    assert [await balance(client, token, a) for a in accounts] == balances
 
 
 def test_cli_reports_an_unreachable_network(tmp_path, capsys):
