@@ -28,6 +28,8 @@ from indexer import (
     marketplace_queries,
     open_store,
 )
+from indexer.errors import DatabaseRefusedError
+from indexer.migrate import available_migrations, check_schema
 from smainer.aio import cancel_and_wait
 
 log = logging.getLogger("api.indexer")
@@ -51,6 +53,19 @@ def open_read_only(path: str) -> duckdb.DuckDBPyConnection:
     if row is None or row[0] != "smainer-indexer":
         con.close()
         raise ApiStartError(f"{path} is not a Smainer index")
+    # A read-only file is never migrated here: an older schema lacks what the queries read.
+    newest = available_migrations()[-1].version
+    try:
+        version = check_schema(con, path)
+    except DatabaseRefusedError as exc:
+        con.close()
+        raise ApiStartError(str(exc)) from None
+    if version is None or version < newest:
+        con.close()
+        raise ApiStartError(
+            f"{path} has index schema {version}, older than this Smainer's ({newest}); open it "
+            "once with `smainer index` (which migrates it), then serve it read-only"
+        )
     return con
 
 

@@ -7,13 +7,14 @@ DuckDB gives the cursor a consistent snapshot, so a page never mixes two indexed
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import msgspec
 
 from api import schemas
 from api.errors import NotFoundError
@@ -32,13 +33,51 @@ def load_sql(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text()
 
 
+PAGE_WINDOW = 16
+"""A page is first sought among the newest ``PAGE_WINDOW * (limit + 1)`` ids below its cursor
+(enough for no filter, or a status that one task in eight has)."""
+PAGE_FILTERS = {
+    "status": "status = $status::UTINYINT",
+    "creator": "creator = $creator::BLOB",
+    "provider": "node = $provider::BLOB",
+    "party": "(creator = $party::BLOB OR node = $party::BLOB)",
+    "kind": "kind = $kind::BLOB",
+    "created_after": "created_at > $created_after::UBIGINT",
+    "created_before": "created_at < $created_before::UBIGINT",
+    "before_id": "id < $before_id::UBIGINT",
+    "low": "id >= $low::UBIGINT",
+}
+"""The test of each filter of ``tasks_page.sql``, added only when the filter is given."""
+
+
+@cache
+def _page_sql(filters: tuple[str, ...]) -> str:
+    """``tasks_page.sql`` with the tests of ``filters`` (names of PAGE_FILTERS; others, like
+    ``limit``, are plain parameters)."""
+    tests = "".join(f"\n  AND {PAGE_FILTERS[f]}" for f in filters if f in PAGE_FILTERS)
+    return load_sql("tasks_page").replace("{conditions}", tests)
+
+
 def felt_blob(value: str) -> bytes:
     """A normalised hex felt as the index stores it (32 bytes, big-endian)."""
     return int(value, 16).to_bytes(32, "big")
 
 
-def _hexes(blobs: Sequence[bytes] | None) -> list[str]:
-    return [hex(int.from_bytes(b, "big")) for b in blobs or []]
+def _hex(blob: bytes) -> str:
+    """A stored felt as normalised hex (what the index's ``felt_hex`` macro writes)."""
+    return hex(int.from_bytes(blob, "big"))
+
+
+def _hex_or_none(blob: bytes | None) -> str | None:
+    """Unset felts (NULL, or 0 as the contract shows them) as ``None``."""
+    if blob is None:
+        return None
+    value = int.from_bytes(blob, "big")
+    return hex(value) if value else None
+
+
+def _blob(value: str | None) -> bytes | None:
+    return None if value is None else felt_blob(value)
 
 
 def _decoded(felts: list[str]) -> tuple[Any, str | None]:
@@ -53,19 +92,79 @@ def _zero_none(value: int) -> int | None:
 
 
 def _task_summary(row: dict[str, Any]) -> schemas.TaskSummary:
+    """A task_state row (felts as stored) as the API shows a task."""
+    kind = _hex(row["kind"])
     return schemas.TaskSummary(
         id=int(row["id"]),
         status=TASK_STATUS_NAMES.get(int(row["status"]), str(row["status"])),
-        creator=row["creator"],
-        kind=row["kind"],
-        kind_name=decode_shortstring(row["kind"]),
+        creator=_hex(row["creator"]),
+        kind=kind,
+        kind_name=decode_shortstring(kind),
         amount=row["amount"],
-        node=None if row["node"] == "0x0" else row["node"],
+        node=_hex_or_none(row["node"]),
         created_at=int(row["created_at"]),
         assigned_at=_zero_none(row["assigned_at"]),
         deadline=_zero_none(row["deadline"]),
         completed_at=_zero_none(row["completed_at"]),
         created_block=int(row["created_block"]),
+    )
+
+
+def task_detail(doc: dict[str, Any]) -> schemas.TaskDetail:
+    """A task's page from its task_state document (api/sql/task.sql; migration 002 writes it in
+    the views' conventions: felts as normalised hex, amounts as decimal strings)."""
+    payload_felts: list[str] = doc["payload"]
+    payload, payload_error = _decoded(payload_felts)
+    result_felts: list[str] | None = doc["result"]
+    result, result_error = (None, None) if result_felts is None else _decoded(result_felts)
+    settlement = None
+    if doc["provider_amount"] is not None:
+        settlement = schemas.Settlement(
+            provider_amount=doc["provider_amount"],
+            gas_amount=doc["gas_amount"],
+            treasury_amount=doc["treasury_amount"],
+            gas_recipient=doc["gas_recipient"],
+            treasury=doc["treasury"],
+        )
+    result_hash = doc["result_hash"]
+    return schemas.TaskDetail(
+        task=schemas.TaskSummary(
+            id=doc["id"],
+            status=TASK_STATUS_NAMES.get(doc["status"], str(doc["status"])),
+            creator=doc["creator"],
+            kind=doc["kind"],
+            kind_name=decode_shortstring(doc["kind"]),
+            amount=doc["amount"],
+            node=doc["node"],
+            created_at=doc["created_at"],
+            assigned_at=doc["assigned_at"] or None,
+            deadline=doc["deadline"] or None,
+            completed_at=doc["completed_at"] or None,
+            created_block=doc["created_block"],
+        ),
+        requirements=schemas.Requirements(
+            min_tier=doc["min_tier"],
+            gpu_required=doc["gpu_required"],
+            cpu_threads=doc["cpu_threads"],
+            ram_gb=doc["ram_gb"],
+            max_execution_time=doc["max_execution_time"],
+        ),
+        fees=schemas.Fees(
+            provider_bps=doc["provider_bps"],
+            gas_bps=doc["gas_bps"],
+            treasury_bps=doc["treasury_bps"],
+        ),
+        payload_hash=doc["payload_hash"],
+        payload_felts=payload_felts,
+        payload=payload,
+        payload_error=payload_error,
+        result_hash=None if result_hash in (None, "0x0") else result_hash,
+        result_felts=result_felts,
+        result=result,
+        result_error=result_error,
+        settlement=settlement,
+        refund=doc["refund"],
+        timeline=[schemas.TimelineEvent(**event) for event in doc["timeline"]],
     )
 
 
@@ -97,7 +196,10 @@ class IndexReader:
     # -- plumbing ----------------------------------------------------------------------------
 
     def rows(self, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        result = self.cursor.execute(load_sql(name), params or {})
+        return self._rows_of(load_sql(name), params or {})
+
+    def _rows_of(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        result = self.cursor.execute(sql, params)
         names = [d[0] for d in result.description or []]
         return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
 
@@ -122,11 +224,6 @@ class IndexReader:
         row = self.one("cursor")
         return None if row is None else int(row["block_number"])
 
-    def cursor_key(self) -> tuple[int, bytes] | None:
-        """The index's version: answers computed under the same key are still current."""
-        row = self.one("cursor_key")
-        return None if row is None else (int(row["block_number"]), bytes(row["block_hash"]))
-
     def contracts(self) -> dict[str, str]:
         return {r["name"]: r["address"] for r in self.rows("contracts")}
 
@@ -143,161 +240,48 @@ class IndexReader:
         created_after: int | None = None,
         created_before: int | None = None,
     ) -> schemas.TaskPage:
-        if status is None and provider is None and party is None:
-            rows = self._recent_tasks(
-                limit + 1,
-                before_id=before_id,
-                creator=creator,
-                kind=kind,
-                created_after=created_after,
-                created_before=created_before,
-            )
-        else:
-            rows = self.rows(
-                "tasks_page",
-                {
-                    "limit": limit + 1,
-                    "before_id": before_id,
-                    "status": status,
-                    "creator": creator,
-                    "provider": provider,
-                    "party": party,
-                    "kind": kind,
-                    "created_after": created_after,
-                    "created_before": created_before,
-                },
-            )
+        """A page of tasks from ``task_state`` (one row per task, kept by the indexer with
+        each batch). First only among the newest ``PAGE_WINDOW * (limit + 1)`` ids below the
+        cursor, whose row groups alone are read; a filter that leaves too few there is asked
+        again over every task. Each page comes from one statement, so one snapshot."""
+        given = {
+            "status": status,
+            "creator": _blob(creator),
+            "provider": _blob(provider),
+            "party": _blob(party),
+            "kind": _blob(kind),
+            "created_after": created_after,
+            "created_before": created_before,
+            "before_id": before_id,
+        }
+        values: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+        values["limit"] = limit + 1
+        # Where the newest ids start: below the cursor, or below the task count (ids run 1, 2,
+        # ... from the escrow's deployment; a count answered from DuckDB's metadata, ~0.2 ms).
+        # A constant, so that DuckDB skips the older row groups; any value gives right pages,
+        # since a window short of limit + 1 rows is asked again over every task.
+        top = before_id if before_id is not None else self._task_count()
+        low = max(top - PAGE_WINDOW * (limit + 1), 0)
+        rows = self._rows_of(_page_sql((*sorted(values), "low")), {**values, "low": low})
+        if len(rows) <= limit and low > 0:
+            rows = self._rows_of(_page_sql(tuple(sorted(values))), values)
         items = [_task_summary(r) for r in rows[:limit]]
         more = len(rows) > limit
         return schemas.TaskPage(
             items=items, next_cursor=encode_cursor(items[-1].id) if more and items else None
         )
 
-    def _recent_tasks(
-        self,
-        limit: int,
-        *,
-        before_id: int | None,
-        creator: str | None,
-        kind: str | None,
-        created_after: int | None,
-        created_before: int | None,
-    ) -> list[dict[str, Any]]:
-        """A page found on ``ev_task_created`` alone, then its tasks read by id: the tasks view
-        over every task costs ~1 s at a million tasks (scripts/bench_api.py), a page by id a few
-        ms. Both reads in one transaction, so the page is one snapshot of the index."""
-        with self.snapshot():
-            ids = [
-                int(r["task_id"])
-                for r in self.rows(
-                    "task_ids_page",
-                    {
-                        "limit": limit,
-                        "before_id": before_id,
-                        "creator": None if creator is None else felt_blob(creator),
-                        "kind": None if kind is None else felt_blob(kind),
-                        "created_after": created_after,
-                        "created_before": created_before,
-                    },
-                )
-            ]
-            if not ids:
-                return []
-            return self.rows("tasks_by_ids", {"low": min(ids), "high": max(ids), "ids": ids})
+    def _task_count(self) -> int:
+        row = self.cursor.execute(load_sql("task_count")).fetchone()
+        return 0 if row is None else int(row[0])
 
     def task(self, task_id: int) -> schemas.TaskDetail:
-        """The task in full. Several small reads by id rather than one join: DuckDB plans and
-        runs a lookup of one table in ~1 ms, a join of the task tables in ~10 (the figures of
-        scripts/bench_api.py at a million tasks); all in one snapshot."""
-        with self.snapshot():
-            row = self.one("task_detail", {"id": task_id})
-            if row is None:
-                raise NotFoundError(f"no task {task_id} in the index")
-            extras = self.one("task_extras", {"id": task_id}) or {}
-            completion = self.one("task_completion", {"id": task_id})
-            recipients = None
-            if completion is not None:
-                recipients = self.one(
-                    "recipients_at",
-                    {
-                        "block": completion["block_number"],
-                        "tx": completion["transaction_index"],
-                        "ev": completion["event_index"],
-                    },
-                )
-            timeline_rows = self._timeline(task_id)
-        payload_felts = _hexes(extras.get("payload"))
-        payload, payload_error = _decoded(payload_felts)
-        result_felts = None if completion is None else _hexes(completion["result"])
-        result, result_error = (None, None) if result_felts is None else _decoded(result_felts)
-        settlement = None
-        if completion is not None and recipients is not None:
-            settlement = schemas.Settlement(
-                provider_amount=completion["provider_amount"],
-                gas_amount=completion["gas_amount"],
-                treasury_amount=completion["treasury_amount"],
-                gas_recipient=recipients["gas_recipient"],
-                treasury=recipients["treasury"],
-            )
-        timeline = [
-            schemas.TimelineEvent(
-                event=r["event"],
-                block_number=int(r["block_number"]),
-                block_hash=r["block_hash"],
-                transaction_hash=r["transaction_hash"],
-                transaction_index=int(r["transaction_index"]),
-                event_index=int(r["event_index"]),
-                timestamp=None if r["timestamp"] is None else int(r["timestamp"]),
-            )
-            for r in timeline_rows
-        ]
-        return schemas.TaskDetail(
-            task=_task_summary(row),
-            requirements=schemas.Requirements(
-                min_tier=int(row["min_tier"]),
-                gpu_required=bool(row["gpu_required"]),
-                cpu_threads=int(row["cpu_threads"]),
-                ram_gb=int(row["ram_gb"]),
-                max_execution_time=int(row["max_execution_time"]),
-            ),
-            fees=schemas.Fees(
-                provider_bps=int(row["provider_bps"]),
-                gas_bps=int(row["gas_bps"]),
-                treasury_bps=int(row["treasury_bps"]),
-            ),
-            payload_hash=row["payload_hash"],
-            payload_felts=payload_felts,
-            payload=payload,
-            payload_error=payload_error,
-            result_hash=None if row["result_hash"] == "0x0" else row["result_hash"],
-            result_felts=result_felts,
-            result=result,
-            result_error=result_error,
-            settlement=settlement,
-            refund=extras.get("refund"),
-            timeline=timeline,
-        )
-
-    def _timeline(self, task_id: int) -> list[dict[str, Any]]:
-        """The task's events in chain order, with their block and transaction hashes."""
-        events = self.rows("task_timeline", {"id": task_id})
-        if not events:
-            return []
-        blocks = sorted({int(e["block_number"]) for e in events})
-        found = {
-            (int(r["block_number"]), int(r["transaction_index"]), int(r["event_index"])): r
-            for r in self.rows(
-                "events_at", {"blocks": blocks, "low": blocks[0], "high": blocks[-1]}
-            )
-        }
-        timeline = []
-        for e in events:
-            position = (int(e["block_number"]), int(e["transaction_index"]), int(e["event_index"]))
-            raw = found.get(position)
-            if raw is not None:  # every decoded event has its raw row (same batch)
-                timeline.append({**raw, "event": e["event"]})
-        timeline.sort(key=lambda r: (r["block_number"], r["transaction_index"], r["event_index"]))
-        return timeline
+        """The task in full from its ``task_state`` row: one statement (DuckDB's overhead per
+        statement, not what it reads, is most of a lookup's cost; scripts/bench_api.py)."""
+        row = self.cursor.execute(load_sql("task"), {"id": task_id}).fetchone()
+        if row is None:
+            raise NotFoundError(f"no task {task_id} in the index")
+        return task_detail(msgspec.json.decode(row[0]))
 
     def nodes(
         self,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -28,7 +29,12 @@ from starknet_py.net.client_models import DAMode, ResourceBoundsMapping
 from starknet_py.net.client_models import ResourceBounds as PyResourceBounds
 from starknet_py.net.schemas.rpc.contract import SierraContractClassSchema
 
-from devnet.errors import InvalidParamsError, UnsupportedTransactionVersionError
+from devnet.errors import (
+    ContractClassSizeTooLargeError,
+    InvalidParamsError,
+    UnsupportedContractClassVersionError,
+    UnsupportedTransactionVersionError,
+)
 from devnet.models import (
     QUERY_VERSION_BASE,
     Block,
@@ -58,6 +64,7 @@ __all__ = [
     "block_header_json",
     "bounded",
     "casm_json",
+    "check_class_limits",
     "contract_class_json",
     "emitted_event_json",
     "event_json",
@@ -90,20 +97,22 @@ def hexify(value: int) -> str:
     return hex(value)
 
 
+_FELT_TEXT = re.compile(r"0x[0-9a-fA-F]{1,64}", re.ASCII)
+"""The spec's FELT (``^0x(0|[a-fA-F1-9][a-fA-F0-9]{0,62})$``), leading zeros allowed as Starknet
+nodes and starknet-devnet allow them (clients send 64-digit padded addresses). ASCII only:
+Python's ``int`` would take Arabic-Indic or fullwidth digits, ``_`` and surrounding spaces."""
+
+
 def felt(value: Any, name: str) -> int:
-    """A FELT param: a ``0x`` hex string (the spec's form) or a JSON integer."""
-    if isinstance(value, bool):
-        raise InvalidParamsError(f"{name} must be a felt, got {value!r}")
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, str) and value[:2].lower() == "0x":
-        try:
-            number = int(value, 16)
-        except ValueError:
-            raise InvalidParamsError(f"{name} is not a hex felt: {value!r}") from None
-    else:
-        raise InvalidParamsError(f"{name} must be a 0x-prefixed hex felt, got {value!r}")
-    if not 0 <= number < FIELD_PRIME:
+    """A FELT param: a ``0x`` hex string (the spec's form), below the field prime.
+
+    JSON integers are refused: the spec's FELT is a string, and a JSON number above 2^53 is
+    rounded by most clients before it arrives.
+    """
+    if not isinstance(value, str) or _FELT_TEXT.fullmatch(value) is None:
+        raise InvalidParamsError(f"{name} must be a 0x-prefixed hex felt, got {value!r:.80}")
+    number = int(value, 16)
+    if number >= FIELD_PRIME:
         raise InvalidParamsError(f"{name} is outside the field: {value!r}")
     return number
 
@@ -302,6 +311,7 @@ def _parse_declare(tx: Mapping[str, Any], chain_id: int, name: str) -> Broadcast
         _field(tx, "compiled_class_hash", name), f"{name}.compiled_class_hash"
     )
     contract_class = dict(_object(_field(tx, "contract_class", name), f"{name}.contract_class"))
+    check_class_limits(contract_class, f"{name}.contract_class")
     class_hash = sierra_class_hash(contract_class, f"{name}.contract_class")
     deployment = parse_felts(
         tx.get("account_deployment_data", []), f"{name}.account_deployment_data"
@@ -347,6 +357,29 @@ def _parse_deploy_account(
         contract_address=address,
         **common,
     )
+
+
+SUPPORTED_CLASS_VERSIONS = frozenset({"0.1.0"})
+"""Sierra ``contract_class_version``s the Starknet OS (and so this devnet) runs: the spec's
+CONTRACT_CLASS says "Currently, the Starknet OS supports version 0.1.0"."""
+
+MAX_SIERRA_FELTS = 81_920
+"""Starknet's bytecode limit, applied to the Sierra program: longer is spec error 57."""
+
+
+def check_class_limits(contract_class: Mapping[str, Any], name: str = "contract_class") -> None:
+    """The cheap checks of a declared class, before it is hashed or compiled (seconds of work):
+    an unknown version is spec error 62, a program over :data:`MAX_SIERRA_FELTS` error 57."""
+    version = contract_class.get("contract_class_version")
+    if not isinstance(version, str):
+        raise InvalidParamsError(f"{name}.contract_class_version must be a string")
+    if version not in SUPPORTED_CLASS_VERSIONS:
+        raise reject(UnsupportedContractClassVersionError, f"{name}: version {version!r:.40}")
+    program = contract_class.get("sierra_program")
+    if not isinstance(program, list):
+        raise InvalidParamsError(f"{name}.sierra_program must be an array of felts")
+    if len(program) > MAX_SIERRA_FELTS:
+        raise reject(ContractClassSizeTooLargeError, f"{name}: {len(program)} Sierra felts")
 
 
 def sierra_class_hash(contract_class: Mapping[str, Any], name: str = "contract_class") -> int:

@@ -2,8 +2,12 @@
 
 A declare carries Sierra only; the devnet compiles it with cairo-lang 0.14.0.1's
 ``starknet-sierra-compile --add-pythonic-hints`` (the engine runs the Python hints) and checks
-the compiled class hash the tx committed to (spec error 60). The same class is often estimated,
-simulated and then sent, so each class hash is compiled once per process.
+the compiled class hash the tx committed to (spec error 60). Compiling takes seconds (all RPC
+waits meanwhile) and its CASM megabytes, so the transaction flow compiles only after the cheap
+checks passed (sender, nonce, fee, signature), and only a class whose declare went through is
+:func:`remember`-ed: the same class is often estimated, simulated and then sent, and compiles
+once, while rejected classes leave nothing behind. The cache keeps the newest
+:data:`CACHE_SIZE` classes.
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +28,7 @@ from smainer.toolchain.compiler import compile_casm
 from smainer.toolchain.errors import ToolchainError
 from smainer.toolchain.fetch import sierra_compile_path
 
-__all__ = ["CompiledClass", "compile_class"]
+__all__ = ["CACHE_SIZE", "CompiledClass", "compilations", "compile_class", "remember"]
 
 
 @dataclass(frozen=True)
@@ -46,12 +52,40 @@ class CompiledClass:
         return committed == self.blake2s_hash or committed == self.poseidon_hash
 
 
-_cache: dict[int, CompiledClass] = {}
+CACHE_SIZE = 32
+"""Classes kept compiled (a few MiB each): enough for a test suite's or a demo's contracts."""
+
+MAX_ERROR_CHARS = 1000
+"""Spec error 56 carries the compiler's message, cut to this size (the log has all of it)."""
+
+log = logging.getLogger("devnet.chain")
+
+_cache: OrderedDict[int, CompiledClass] = OrderedDict()
 _lock = threading.Lock()
+_compilations = 0
+
+
+def compilations() -> int:
+    """How many times this process ran the Sierra compiler (tests watch it: a rejected declare
+    must not compile)."""
+    return _compilations
+
+
+def remember(class_hash: int, compiled: CompiledClass) -> None:
+    """Keep ``compiled`` for the next declare, estimate or simulation of the same class."""
+    with _lock:
+        _cache[class_hash] = compiled
+        _cache.move_to_end(class_hash)
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
 
 
 def compile_class(class_hash: int, contract_class: Mapping[str, Any]) -> CompiledClass:
-    """Compile a spec ``CONTRACT_CLASS`` (its ABI a JSON string) to CASM; spec error 56 if bad."""
+    """Compile a spec ``CONTRACT_CLASS`` (its ABI a JSON string) to CASM; spec error 56 if bad.
+
+    Served from the cache when :func:`remember` kept it; a fresh compilation is not cached.
+    """
+    global _compilations
     with _lock:
         cached = _cache.get(class_hash)
     if cached is not None:
@@ -68,11 +102,22 @@ def compile_class(class_hash: int, contract_class: Mapping[str, Any]) -> Compile
             sierra["abi"] = json.loads(abi)
     elif isinstance(abi, list):
         sierra["abi"] = abi
+    with _lock:
+        _compilations += 1
     try:
         casm = compile_casm(sierra_compile_path(), sierra, f"class {class_hash:#x}")
     except ToolchainError as exc:
-        raise CompilationFailedError(str(exc)) from None
-    compiled = CompiledClass(casm=casm, blake2s_hash=compiled_class_hash(casm, blake2s=True))
-    with _lock:
-        _cache[class_hash] = compiled
-    return compiled
+        log.info("declare of class %#x: %s", class_hash, exc)
+        raise CompilationFailedError(_summary(str(exc))) from None
+    return CompiledClass(casm=casm, blake2s_hash=compiled_class_hash(casm, blake2s=True))
+
+
+def _summary(message: str) -> str:
+    """The compiler's message without a Rust backtrace or its hints, at most a few lines."""
+    lines: list[str] = []
+    for line in message.splitlines():
+        if line.startswith("stack backtrace:"):
+            break
+        if line.strip() and not line.startswith("note: "):
+            lines.append(line)
+    return "\n".join(lines)[:MAX_ERROR_CHARS]

@@ -13,20 +13,20 @@ Records are encoded generically: a dataclass as ``{"@": name, field: value...}``
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from devnet import models
+from devnet.clock import Clock
 from devnet.errors import InvalidParamsError
 from devnet.genesis import Genesis
 from devnet.history import History
 from devnet.journal import JournalingChain
+from devnet.record import ChainRecord, Located
 from smainer.engine import Event, L2ToL1Message, Snapshot
 
-if TYPE_CHECKING:
-    from devnet.state import Devnet
-
-__all__ = ["FORMAT", "decode", "dump_state", "encode", "load_state"]
+__all__ = ["FORMAT", "decode", "dump_record", "encode", "load_record"]
 
 FORMAT = "smainer-devnet-dump/1"
 
@@ -88,15 +88,19 @@ def decode(value: Any) -> Any:
     return cls(**{key: decode(item) for key, item in value.items() if key != "@"})
 
 
-def dump_state(devnet: Devnet) -> dict[str, Any]:
-    """Everything :func:`load_state` needs to rebuild ``devnet`` exactly."""
-    chain = devnet._chain
+def dump_record(record: ChainRecord, chain_name: str) -> dict[str, Any]:
+    """Everything :func:`load_record` needs to rebuild ``record`` exactly.
+
+    ``chain_name`` is the chain id as a short string (``SN_SEPOLIA``): a dump only loads into a
+    devnet of the same chain.
+    """
+    chain = record.chain
     return {
         "format": FORMAT,
-        "chain_id": devnet.settings.chain_id,
-        "time_offset": devnet._time_offset,
-        "pinned_timestamp": devnet._pinned_timestamp,
-        "genesis": encode(devnet._genesis),
+        "chain_id": chain_name,
+        "time_offset": record.clock.offset,
+        "pinned_timestamp": record.clock.pinned,
+        "genesis": encode(record.genesis),
         "classes": [
             {
                 "class_hash": hex(declared.class_hash),
@@ -106,19 +110,19 @@ def dump_state(devnet: Devnet) -> dict[str, Any]:
             }
             for _, declared in sorted(chain.state.classes.items())
         ],
-        "blocks": [encode(block) for block in devnet._blocks],
+        "blocks": [encode(block) for block in record.blocks],
         "transactions": [
             _encode_located(located)
-            for block in devnet._blocks
-            for located in (devnet._located[h] for h in block.transactions)
+            for block in record.blocks
+            for located in (record.located[h] for h in block.transactions)
         ],
-        "pending": [_encode_located(located) for located in devnet._pending],
+        "pending": [_encode_located(located) for located in record.pending],
         "pending_block": {"number": chain.block.number, "timestamp": chain.block.timestamp},
-        "pending_diff": encode(chain.diff()),
+        "pending_diff": encode(record.pending_diff()),
     }
 
 
-def _encode_located(located: Any) -> dict[str, Any]:
+def _encode_located(located: Located) -> dict[str, Any]:
     return {
         "transaction": encode(located.transaction),
         "receipt": encode(located.receipt),
@@ -128,16 +132,45 @@ def _encode_located(located: Any) -> dict[str, Any]:
     }
 
 
-def load_state(devnet: Devnet, data: dict[str, Any]) -> None:
-    """Make ``devnet`` the one dumped in ``data`` (its settings other than the chain id stay)."""
-    from devnet.state import Located
+def _decode_located(entry: dict[str, Any]) -> Located:
+    return Located(
+        transaction=decode(entry["transaction"]),
+        receipt=decode(entry["receipt"]),
+        trace=decode(entry["trace"]),
+        block_number=entry["block_number"],
+        index=entry["index"],
+    )
 
-    if data.get("format") != FORMAT:
+
+def load_record(
+    data: Any,
+    *,
+    chain_name: str,
+    chain_id: int,
+    prices: models.GasPrices,
+    wall: Callable[[], float],
+) -> ChainRecord:
+    """The record dumped in ``data``, for a devnet of chain ``chain_name`` with ``prices``.
+
+    A file that is not a dump of this chain is spec error -32602, whatever is wrong in it.
+    """
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise InvalidParamsError(f"not a {FORMAT} file")
-    if data["chain_id"] != devnet.settings.chain_id:
+    if data.get("chain_id") != chain_name:
         raise InvalidParamsError(
-            f"the dump is of chain {data['chain_id']}, this devnet is {devnet.settings.chain_id}"
+            f"the dump is of chain {data.get('chain_id')}, this devnet is {chain_name}"
         )
+    try:
+        return _load(data, chain_id, prices, wall)
+    except Exception as exc:
+        # Anything wrong in the file (a missing key, a bad class, a wrong type) is the file's
+        # fault, not an internal error: nothing was changed yet.
+        raise InvalidParamsError(f"not a valid {FORMAT} file ({type(exc).__name__})") from None
+
+
+def _load(
+    data: dict[str, Any], chain_id: int, prices: models.GasPrices, wall: Callable[[], float]
+) -> ChainRecord:
     blocks: list[models.Block] = [decode(block) for block in data["blocks"]]
     scratch = JournalingChain()
     for entry in data["classes"]:
@@ -152,18 +185,19 @@ def load_state(devnet: Devnet, data: dict[str, Any]) -> None:
     for block in blocks:
         history.record(block.number, block.state_diff, classes)
 
-    def located(entry: dict[str, Any]) -> Located:
-        return Located(
-            transaction=decode(entry["transaction"]),
-            receipt=decode(entry["receipt"]),
-            trace=decode(entry["trace"]),
-            block_number=entry["block_number"],
-            index=entry["index"],
-        )
-
+    record = ChainRecord(
+        chain_id=chain_id,
+        prices=prices,
+        genesis=decode(data["genesis"]),
+        chain=JournalingChain(),
+        clock=Clock(wall, offset=data["time_offset"], pinned=data["pinned_timestamp"]),
+        history=history,
+        blocks=blocks,
+        block_numbers={block.block_hash or 0: block.number for block in blocks},
+    )
     pending_block = data["pending_block"]
     chain = JournalingChain(
-        devnet._block_context(pending_block["number"], pending_block["timestamp"])
+        record.block_context(pending_block["number"], pending_block["timestamp"])
     )
     chain.restore(Snapshot(data=history.state_at(blocks[-1].number), block=chain.block))
     pending_diff: models.StateDiff = decode(data["pending_diff"])
@@ -181,16 +215,10 @@ def load_state(devnet: Devnet, data: dict[str, Any]) -> None:
         chain.set_nonce(address, nonce)
     for (address, key), value in pending_diff.storage.items():
         chain.set_storage(address, key, value)
-
-    devnet._time_offset = data["time_offset"]
-    devnet._pinned_timestamp = data["pinned_timestamp"]
-    devnet._genesis = decode(data["genesis"])
-    devnet._blocks = blocks
-    devnet._block_numbers = {block.block_hash or 0: block.number for block in blocks}
-    devnet._history = history
-    devnet._chain = chain
-    mined = [located(entry) for entry in data["transactions"]]
-    devnet._pending = [located(entry) for entry in data["pending"]]
-    devnet._located = {
-        item.transaction.transaction_hash: item for item in (*mined, *devnet._pending)
-    }
+    record.chain = chain
+    mined = [_decode_located(entry) for entry in data["transactions"]]
+    record.pending = [_decode_located(entry) for entry in data["pending"]]
+    record.located = {item.transaction.transaction_hash: item for item in (*mined, *record.pending)}
+    if not isinstance(record.genesis, Genesis):
+        raise TypeError("genesis")
+    return record

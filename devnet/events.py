@@ -12,6 +12,7 @@ valid while blocks are added, and a malformed or out-of-range one is spec error 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -71,12 +72,17 @@ def encode_token(position: Position) -> str:
     return "-".join(str(part) for part in position)
 
 
+_TOKEN = re.compile(r"([0-9]{1,20})-([0-9]{1,20})-([0-9]{1,20})", re.ASCII)
+"""ASCII digits only (``str.isdigit`` and ``int`` also take other scripts' digits), and short
+enough that ``int`` never meets Python's digit limit."""
+
+
 def decode_token(token: str) -> Position:
     """Parse a token this devnet issued; anything else is spec error 33."""
-    parts = token.split("-")
-    if len(parts) != 3 or not all(part.isdigit() for part in parts):
-        raise reject(InvalidContinuationTokenError, f"malformed token {token!r}")
-    block, tx, event = (int(part) for part in parts)
+    match = _TOKEN.fullmatch(token) if isinstance(token, str) else None
+    if match is None:
+        raise reject(InvalidContinuationTokenError, f"malformed token {token[:80]!r}")
+    block, tx, event = (int(part) for part in match.groups())
     return block, tx, event
 
 

@@ -34,6 +34,14 @@ def _value_at(versions: _Versions | None, block: int) -> tuple[int, int]:
     return value, number
 
 
+def _put(table: dict[K, _Versions], key: K, number: int, value: int) -> None:
+    versions = table.setdefault(key, [])
+    if versions and versions[-1][0] == number:
+        versions[-1] = (number, value)
+    else:
+        versions.append((number, value))
+
+
 def _pop(table: dict[K, _Versions], key: K, number: int) -> None:
     versions = table.get(key)
     if versions and versions[-1][0] == number:
@@ -52,13 +60,17 @@ class History:
         self._classes: dict[int, tuple[int, DeclaredClass]] = {}
 
     def record(self, number: int, diff: StateDiff, classes: dict[int, DeclaredClass]) -> None:
-        """Append block ``number``'s diff; ``classes`` resolves the hashes it declared."""
+        """Append block ``number``'s diff; ``classes`` resolves the hashes it declared.
+
+        Recording the newest block again replaces its values instead of adding a second entry,
+        so a rollback may re-record a block without knowing how far an abort had got.
+        """
         for slot, value in diff.storage.items():
-            self._storage.setdefault(slot, []).append((number, value))
+            _put(self._storage, slot, number, value)
         for address, nonce in diff.nonces.items():
-            self._nonces.setdefault(address, []).append((number, nonce))
+            _put(self._nonces, address, number, nonce)
         for address, class_hash in (*diff.deployed.items(), *diff.replaced.items()):
-            self._contracts.setdefault(address, []).append((number, class_hash))
+            _put(self._contracts, address, number, class_hash)
         for class_hash in diff.declared:
             self._classes[class_hash] = (number, classes[class_hash])
 

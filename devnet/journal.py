@@ -33,6 +33,14 @@ class _Entry:
     new: Any
 
 
+def _put(table: dict[Any, int], key: Any, value: int) -> None:
+    """Write ``value``; a 0 (what an absent key reads as) removes the key instead."""
+    if value:
+        table[key] = value
+    else:
+        table.pop(key, None)
+
+
 class _JournalingOverlay(OverlayState):
     """The engine's write buffer; on commit it first records what each write replaces."""
 
@@ -62,9 +70,8 @@ class JournalingChain(Chain):
         super().__init__(block)
         self._journal: list[_Entry] = []
 
-    def _overlay(self) -> OverlayState:
-        # The base class caches the cairo-lang BlockInfo of the current block in _block_info.
-        return _JournalingOverlay(self.state, self._block_info, self._journal)
+    def new_overlay(self) -> OverlayState:
+        return _JournalingOverlay(self.state, self.block_info, self._journal)
 
     # Writes outside calls.
 
@@ -113,9 +120,9 @@ class JournalingChain(Chain):
         while len(self._journal) > mark:
             entry = self._journal.pop()
             if entry.kind == "storage":
-                data.storage[entry.key] = entry.old
+                _put(data.storage, entry.key, entry.old)
             elif entry.kind == "nonce":
-                data.nonces[entry.key] = entry.old
+                _put(data.nonces, entry.key, entry.old)
             elif entry.kind == "contract":
                 if entry.old:
                     data.contracts[entry.key] = entry.old
@@ -163,6 +170,7 @@ class JournalingChain(Chain):
             declared=dict(sorted(declared.items())),
         )
 
-    def forget(self) -> None:
-        """Drop the journal (after a block is mined: its diff now lives in the history)."""
-        self._journal.clear()
+    def forget(self, before: Mark | None = None) -> None:
+        """Drop the entries before ``before`` (all by default): their blocks now live in the
+        history and no rollback will go back that far. Marks taken earlier shift by ``before``."""
+        del self._journal[: len(self._journal) if before is None else before]

@@ -20,17 +20,24 @@ import errno
 import json
 import logging
 import signal
+import socket
 import threading
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import WSMsgType, web
 
+from devnet.access import AccessPolicy
 from devnet.banner import PredeployedContract, render_banner
-from devnet.dispatch import Dispatcher
+from devnet.dispatch import Dispatcher, Limits
 from devnet.errors import InvalidRequestError, ParseError, RpcError
-from devnet.subscriptions import Connection, ConnectionDispatcher, SubscriptionHub
+from devnet.subscriptions import (
+    SLOW_CONSUMER_CLOSE_CODE,
+    Connection,
+    ConnectionDispatcher,
+    SubscriptionHub,
+)
 from smainer.config import DevnetSettings
 
 if TYPE_CHECKING:
@@ -40,9 +47,8 @@ log = logging.getLogger("devnet.server")
 
 T = TypeVar("T")
 
-MAX_BODY_BYTES = 16 * 1024 * 1024
-"""Largest request accepted: a declare carries a whole Sierra class (Escrow's is ~0.8 MB of JSON
-as written by starknet-py, more with pretty-printing); anything bigger is answered 413."""
+MAX_BODY_BYTES = Limits.max_body_bytes
+"""Largest request accepted (:attr:`devnet.dispatch.Limits.max_body_bytes`); bigger: 413."""
 
 ALIVE_TEXT = "Alive!!!"
 """starknet-devnet's answer on ``GET /is_alive``; health checks written for it keep working."""
@@ -101,12 +107,14 @@ class RpcServer:
         worker: Worker,
         hub: SubscriptionHub | None = None,
         max_body_bytes: int = MAX_BODY_BYTES,
+        access: AccessPolicy | None = None,
     ) -> None:
         self.dispatcher = dispatcher
         self.worker = worker
         self.hub = hub
         self.max_body_bytes = max_body_bytes
-        self.app = web.Application(client_max_size=max_body_bytes)
+        self.access = access or AccessPolicy()
+        self.app = web.Application(client_max_size=max_body_bytes, middlewares=[self._guard])
         self.app.router.add_post("/", self._http_rpc)
         self.app.router.add_post("/rpc", self._http_rpc)
         self.app.router.add_get("/rpc", self._websocket)
@@ -118,9 +126,36 @@ class RpcServer:
     async def _is_alive(self, request: web.Request) -> web.Response:
         return web.Response(text=ALIVE_TEXT)
 
+    @web.middleware
+    async def _guard(self, request: web.Request, handler: _Handler) -> web.StreamResponse:
+        """Refuse foreign pages (``Origin``) and rebound names (``Host``) on every route but
+        ``/is_alive``, HTTP and WebSocket alike; answer CORS preflights of allowed origins."""
+        if request.path == "/is_alive":
+            return await handler(request)
+        origin = request.headers.get("Origin")
+        if not self.access.host_allowed(request.headers.get("Host")):
+            return _refused(403, f"host {request.host!r} is not allowed")
+        if not self.access.origin_allowed(origin):
+            return _refused(403, f"origin {origin!r} is not allowed (see --allowed-origins)")
+        if request.method == "OPTIONS" and origin is not None:
+            response: web.StreamResponse = web.Response(status=204)
+            response.headers["Access-Control-Allow-Methods"] = "POST, GET"
+            response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+            response.headers["Access-Control-Max-Age"] = "600"
+        else:
+            response = await handler(request)
+        if origin is not None and not response.prepared:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Vary"] = "Origin"
+        return response
+
     async def _http_rpc(self, request: web.Request) -> web.Response:
-        """One HTTP body: any content type (curl's default form type included), JSON inside."""
+        """One HTTP body of type ``application/json``: a browser may send ``text/plain`` (or no
+        type) cross-origin without a CORS preflight, so those are refused with 415."""
         started = time.perf_counter()
+        if request.content_type != JSON_TYPE:
+            shown = request.headers.get("Content-Type", "none")[:100]
+            return _refused(415, f"Content-Type must be {JSON_TYPE}, got {shown!r}")
         if (request.content_length or 0) > self.max_body_bytes:
             return self._too_large(request.content_length)
         try:
@@ -157,13 +192,17 @@ class RpcServer:
         if not ws.can_prepare(request).ok:
             raise web.HTTPMethodNotAllowed("GET", ["POST"])
         await ws.prepare(request)
+        _bound_send_buffer(request)
         self._sockets.add(ws)
         connection = Connection(asyncio.get_running_loop())
         dispatcher = ConnectionDispatcher(self.dispatcher, self.hub, connection)
         writer = asyncio.create_task(_write_frames(ws, connection))
+        closer = asyncio.create_task(_close_when_overflowing(ws, request, connection, writer))
         log.debug("websocket opened from %s", request.remote)
         try:
             async for message in ws:
+                if not connection.open:
+                    break
                 if message.type in (WSMsgType.TEXT, WSMsgType.BINARY):
                     await self._ws_request(dispatcher, connection, message.data)
                 elif message.type == WSMsgType.ERROR:
@@ -172,7 +211,8 @@ class RpcServer:
             if self.hub is not None:
                 await self.worker.run(self.hub.drop(connection))
             connection.close()
-            await writer
+            closer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)  # cancelled if overflowed
             self._sockets.discard(ws)
             log.debug("websocket closed")
         return ws
@@ -200,19 +240,76 @@ class RpcServer:
             )
 
     async def _close_sockets(self, app: web.Application) -> None:
-        for ws in list(self._sockets):
-            await ws.close(code=1001, message=b"server shutdown")
+        for ws in list(self._sockets):  # a client that stops reading must not hold shutdown up
+            with contextlib.suppress(asyncio.TimeoutError, ConnectionError, RuntimeError):
+                await asyncio.wait_for(
+                    ws.close(code=1001, message=b"server shutdown"), SLOW_CONSUMER_GRACE_SECONDS
+                )
 
 
 async def _write_frames(ws: web.WebSocketResponse, connection: Connection) -> None:
     """Send replies and notifications in the order they were queued, until the socket closes."""
     while (text := await connection.next_frame()) is not None:
-        if ws.closed:
-            continue
         try:
-            await ws.send_str(text)
+            if not ws.closed:
+                await ws.send_str(text)
         except (ConnectionError, RuntimeError):
             log.debug("websocket went away while sending")
+        finally:
+            connection.sent(text)
+
+
+WS_SEND_BUFFER_BYTES = 256 * 1024
+"""Kernel send buffer of a WebSocket (Linux doubles it): with :class:`Connection`'s queue, what a
+client that stops reading can make the server hold (autotuning would grow it to megabytes)."""
+
+SLOW_CONSUMER_GRACE_SECONDS = 1.0
+"""How long a slow consumer's close handshake may take before its connection is dropped."""
+
+
+def _bound_send_buffer(request: web.Request) -> None:
+    sock = request.transport.get_extra_info("socket") if request.transport else None
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, WS_SEND_BUFFER_BYTES)
+
+
+async def _close_when_overflowing(
+    ws: web.WebSocketResponse,
+    request: web.Request,
+    connection: Connection,
+    writer: asyncio.Task[None],
+) -> None:
+    """Close a client whose send queue overflowed (it stopped reading): code 1008, a log line;
+    if even the close frame cannot be written, drop the TCP connection."""
+    await connection.overflow.wait()
+    log.warning(
+        "closing slow websocket consumer %s: %d frames (%d bytes) unread, limit %d frames or "
+        "%d bytes",
+        request.remote,
+        connection.queued_frames,
+        connection.queued_bytes,
+        connection.max_frames,
+        connection.max_bytes,
+    )
+    writer.cancel()
+    with contextlib.suppress(asyncio.TimeoutError, ConnectionError, RuntimeError):
+        await asyncio.wait_for(
+            ws.close(code=SLOW_CONSUMER_CLOSE_CODE, message=b"send queue full"),
+            SLOW_CONSUMER_GRACE_SECONDS,
+        )
+    if request.transport is not None:
+        request.transport.abort()
+
+
+_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _refused(status: int, reason: str) -> web.Response:
+    """An HTTP refusal with a JSON-RPC ``-32600`` body, logged (clients see the reason)."""
+    log.warning("refused a request: %s", reason)
+    body = _error_bytes(InvalidRequestError(reason))
+    return web.Response(status=status, body=body, content_type=JSON_TYPE)
 
 
 def _error_bytes(error: RpcError) -> bytes:
@@ -343,7 +440,13 @@ async def serve_devnet(
         dispatcher = build_dispatcher(devnet)
         hub = SubscriptionHub(dispatcher, worker.loop)
         devnet.add_listener(hub.on_chain_event)
-        server = RpcServer(dispatcher, worker=worker, hub=hub)
+        server = RpcServer(
+            dispatcher,
+            worker=worker,
+            hub=hub,
+            max_body_bytes=dispatcher.limits.max_body_bytes,
+            access=AccessPolicy.from_settings(settings),
+        )
         try:
             runner, port = await start_site(server.app, settings.host, settings.port)
         except OSError as exc:

@@ -5,8 +5,9 @@ the block's prices and the minimal amounts (53), balance against the max fee (54
 
 * INVOKE: ``__validate__`` (caller 0, validate mode; anything but ``'VALID'`` is error 55),
   nonce + 1, ``__execute__`` (a failure reverts only the execution: receipt REVERTED),
-* DECLARE: class not declared yet (51), Sierra compiled to CASM (56) whose hash must be the
-  committed ``compiled_class_hash`` (60), ``__validate_declare__``, nonce + 1, the class declared,
+* DECLARE: class not declared yet (51), ``__validate_declare__``, then (only now: it takes
+  seconds) Sierra compiled to CASM (56) whose hash must be the committed ``compiled_class_hash``
+  (60), nonce + 1, the class declared,
 * DEPLOY_ACCOUNT: class declared (28), the contract deployed at the address derived from class
   hash, salt and calldata, its constructor run, ``__validate_deploy__``, nonce + 1,
 
@@ -26,14 +27,14 @@ from starknet_py.cairo.felt import encode_shortstring
 
 from devnet import fees
 from devnet.codec import Broadcasted
-from devnet.compiler import compile_class
+from devnet.compiler import compile_class, remember
+from devnet.engine_errors import revert_reason, validation_error
 from devnet.errors import (
     ClassAlreadyDeclaredError,
     ClassHashNotFoundError,
     CompiledClassHashMismatchError,
     InsufficientAccountBalanceError,
     InvalidTransactionNonceError,
-    NonAccountError,
     ValidationFailureError,
 )
 from devnet.journal import JournalingChain, Mark
@@ -167,17 +168,6 @@ def invocation(
     )
 
 
-def _revert_reason(err: ExecutionRevertedError | EntryPointNotFoundError) -> str:
-    """A receipt's ``revert_reason``: where it failed and the decoded reason, then the trace."""
-    if isinstance(err, EntryPointNotFoundError):
-        return f"Transaction execution has failed: {err}"
-    where = f" (contract address: {err.failed_address:#x})" if err.failed_address else ""
-    text = f"Transaction execution has failed: error in the called contract{where}: {err.reason}"
-    if err.trace and err.reason not in err.trace:
-        text += f"\n{err.trace}"
-    return text
-
-
 @dataclass
 class _Run:
     """What one tx accumulates as it goes, turned into the receipt at the end."""
@@ -270,10 +260,8 @@ def _validate(
         result = chain.invoke(
             run.sender, entry_point, calldata, caller=0, tx=context, validate=True
         )
-    except EntryPointNotFoundError:
-        raise reject(NonAccountError, f"{run.sender:#x} has no {entry_point}") from None
-    except ExecutionRevertedError as err:
-        raise ValidationFailureError(f"{entry_point} failed: {err.reason}") from None
+    except (EntryPointNotFoundError, ExecutionRevertedError) as err:
+        raise validation_error(err, entry_point, run.sender) from None
     if list(result.retdata) != [VALIDATED]:
         raise ValidationFailureError(
             f"{entry_point} returned {[hex(v) for v in result.retdata]}, not 'VALID'"
@@ -313,9 +301,9 @@ def _invoke(
         result = chain.invoke(sender, "__execute__", tx.calldata, caller=0, tx=context)
     except ExecutionRevertedError as err:
         run.steps += err.steps
-        run.revert_reason = _revert_reason(err)
+        run.revert_reason = revert_reason(err)
     except EntryPointNotFoundError as err:
-        run.revert_reason = _revert_reason(err)
+        run.revert_reason = revert_reason(err)
     else:
         run.add(result)
         run.execute = invocation(chain, sender, "__execute__", tx.calldata, result)
@@ -330,22 +318,15 @@ def _declare(
     mode: Mode,
     start: Mark,
 ) -> _Run:
+    """Cheap checks first (sender, nonce, fee, signature): compiling takes seconds."""
     sender = tx.sender_address
     if chain.is_declared(tx.class_hash):
         raise reject(ClassAlreadyDeclaredError, f"class {tx.class_hash:#x} is already declared")
-    compiled = compile_class(tx.class_hash, contract_class)
-    if not compiled.matches(tx.compiled_class_hash):
-        raise reject(
-            CompiledClassHashMismatchError,
-            f"got {tx.compiled_class_hash:#x}; the class compiles to "
-            f"{compiled.blake2s_hash:#x} (Blake2s, or its Poseidon hash for older clients)",
-        )
     run = _Run(
         TransactionType.DECLARE,
         sender,
         start,
         data_felts=len(tx.signature) + len(tx.paymaster_data),
-        code_felts=len(contract_class["sierra_program"]) + len(compiled.casm["bytecode"]),
     )
     if not chain.is_deployed(sender):
         raise ValidationFailureError(f"the sender {sender:#x} is not a deployed contract")
@@ -354,6 +335,15 @@ def _declare(
         _check_fee(chain, tx, env, run.data_felts)
     if mode.validate:
         _validate(chain, run, "__validate_declare__", [tx.class_hash], _context(tx))
+    compiled = compile_class(tx.class_hash, contract_class)
+    if not compiled.matches(tx.compiled_class_hash):
+        raise reject(
+            CompiledClassHashMismatchError,
+            f"got {tx.compiled_class_hash:#x}; the class compiles to "
+            f"{compiled.blake2s_hash:#x} (Blake2s, or its Poseidon hash for older clients)",
+        )
+    remember(tx.class_hash, compiled)
+    run.code_felts = len(contract_class["sierra_program"]) + len(compiled.casm["bytecode"])
     _bump_nonce(chain, sender, tx.nonce)
     run.execute_mark = chain.mark()
     chain.declare(
@@ -394,7 +384,7 @@ def _deploy_account(
             tx=context,
         )
     except ExecutionRevertedError as err:
-        raise ValidationFailureError(f"the constructor failed: {err.reason}") from None
+        raise validation_error(err, "the constructor", address) from None
     run.add(deployed.result)
     run.constructor = invocation(
         chain,

@@ -33,6 +33,14 @@ SQL_DIR = Path(__file__).with_name("sql")
 MEMORY = ":memory:"
 REBUILD_BLOCKS = 50_000
 """Blocks of raw events decoded per step of a rebuild (bounds its memory)."""
+TASK_TABLES = (
+    "ev_task_created",
+    "ev_task_assigned",
+    "ev_task_completed",
+    "ev_task_cancelled",
+    "ev_task_expired",
+)
+"""The event tables a task's ``task_state`` row is derived from (migration 002)."""
 
 
 @cache
@@ -255,6 +263,8 @@ class DuckDBStore:
         return start_block
 
     def write(self, batch: Batch) -> None:
+        """The batch's raw events, headers, decoded rows, the ``task_state`` rows of the tasks
+        it has events of, and the cursor, in one transaction."""
         cursor = batch.cursor
 
         def insert_all() -> None:
@@ -263,6 +273,9 @@ class DuckDBStore:
             self._insert("blocks", blocks_table(batch.headers))
             for table, rows in batch.rows.items():
                 self._insert(table, self._event_table(table, rows))
+            self._refresh_tasks(
+                {int(row["task_id"]) for t in TASK_TABLES for row in batch.rows.get(t, ())}
+            )
             self._con.execute(
                 load_sql("cursor_write"),
                 {"number": cursor.block_number, "hash": felt_bytes(cursor.block_hash)},
@@ -271,6 +284,8 @@ class DuckDBStore:
         self._transaction(insert_all)
 
     def rollback_to(self, fork: Cursor | None) -> int:
+        """Delete everything above ``fork`` and re-derive the ``task_state`` rows of the tasks
+        that had events there from the events left (one transaction)."""
         removed: list[int] = []
 
         def delete_above() -> None:
@@ -278,15 +293,20 @@ class DuckDBStore:
                 (count,) = self._con.execute("SELECT count(*) FROM raw_events").fetchone() or (0,)
                 for table in self._block_tables:
                     self._con.execute(f"DELETE FROM {table}")
+                self._con.execute("DELETE FROM task_state")
                 self._con.execute("DELETE FROM cursor")
             else:
                 (count,) = self._con.execute(
                     "SELECT count(*) FROM raw_events WHERE block_number > ?", [fork.block_number]
                 ).fetchone() or (0,)
+                touched = self._con.execute(
+                    load_sql("task_ids_above"), {"block": fork.block_number}
+                ).fetchall()
                 for table in self._block_tables:
                     self._con.execute(
                         f"DELETE FROM {table} WHERE block_number > ?", [fork.block_number]
                     )
+                self._refresh_tasks({int(task_id) for (task_id,) in touched})
                 self._con.execute(
                     load_sql("cursor_write"),
                     {"number": fork.block_number, "hash": felt_bytes(fork.block_hash)},
@@ -311,6 +331,7 @@ class DuckDBStore:
         def redo() -> None:
             for table in self.event_tables:
                 self._con.execute(f"DELETE FROM {table}")
+            self._con.execute("DELETE FROM task_state")
             first, last, count = self._con.execute(load_sql("raw_events_span")).fetchone() or (
                 None,
                 None,
@@ -326,6 +347,7 @@ class DuckDBStore:
                 events = [_raw_event(row) for row in rows]
                 for table, table_rows in decode(events).rows.items():
                     self._insert(table, self._event_table(table, table_rows))
+            self._con.execute(load_sql("task_state_insert"), {"ids": None})
             read[0] = int(count)
 
         self._transaction(redo)
@@ -335,6 +357,15 @@ class DuckDBStore:
         self._con.close()
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def _refresh_tasks(self, ids: set[int]) -> None:
+        """Derive the ``task_state`` rows of ``ids`` again from their events, inside the
+        caller's transaction: the table always says what its events say (migration 002)."""
+        if not ids:
+            return
+        wanted = sorted(ids)
+        self._con.execute(load_sql("task_state_delete"), {"ids": wanted})
+        self._con.execute(load_sql("task_state_insert"), {"ids": wanted})
 
     def _event_table(self, table: str, rows: list[Row]) -> pa.Table:
         columns = self._columns.get(table)

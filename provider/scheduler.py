@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from dataclasses import dataclass, field
 
 from provider.errors import ProviderError, TransactionFailedError
@@ -41,6 +40,8 @@ class Scheduler:
     assigned: dict[int, int] = field(default_factory=dict)
     """Task id -> node, for tasks Assigned now: the nodes' load."""
     last_assigned: dict[int, float] = field(default_factory=dict)
+    """Each node's last assignment, as its sequence number (see provider.scheduling.choose)."""
+    assignments: int = 0
     reported: set[int] = field(default_factory=set)
 
     async def _learn(self) -> None:
@@ -92,7 +93,8 @@ class Scheduler:
             self.reported.discard(task_id)
             plan.append((task_id, chosen))
             loads[chosen] = loads.get(chosen, 0) + 1
-            self.last_assigned[chosen] = time.monotonic()
+            self.assignments += 1
+            self.last_assigned[chosen] = self.assignments
         return await self._send(plan)
 
     async def _send(self, plan: list[tuple[int, int]]) -> list[tuple[int, int]]:

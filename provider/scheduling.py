@@ -20,6 +20,12 @@ time (a node that never beat is silent). Among eligible nodes the scheduler take
 the one assigned least recently wins (never assigned first, then by address). With the load in
 the score, equal nodes take turns even within one round; with tasks trickling in one at a time
 (loads back to 0 between them), rotation alone shares them.
+
+**Second chances**: a node passed over for :data:`REVISIT_AFTER` assignments in a row counts as
+an equal of the best while its reputation is at least :data:`REVISIT_FLOOR`. Without it a node
+whose first task expired (0.8 to 0.667) would never be chosen again beside one that delivered,
+so it could never earn its reputation back; with it, it gets about one task in nine until its
+completions bring it back within the tie band. A node failing most of its tasks gets none.
 """
 
 from __future__ import annotations
@@ -34,6 +40,13 @@ TIE_TOLERANCE = 0.10
 """Scores within 10 % of the best count as equal, so rotation decides between them: more than
 one completion's step of reputation (4.2 %) times the widest freshness gap between two nodes
 beating every ``max_silence / 3`` (3.4 %)."""
+REVISIT_AFTER = 8
+"""Assignments to other nodes after which a passed-over node gets a second chance."""
+
+REVISIT_FLOOR = 0.5
+"""The reputation below which a node gets no second chances (it fails more than it delivers,
+beyond what the prior forgives)."""
+
 FRESHNESS_WEIGHT = 0.1
 """How much a heartbeat at the edge of the liveness window costs in the score."""
 
@@ -79,14 +92,26 @@ def choose(
     now: int,
     max_silence: int,
 ) -> int | None:
-    """The address of the node to assign, or ``None`` when no node is eligible."""
-    scored = [
-        (score(c.node, loads.get(c.address, 0), now, max_silence), c.address)
-        for c in candidates
-        if ineligibility(c.node, requirements, now, max_silence) is None
+    """The address of the node to assign, or ``None`` when no node is eligible.
+
+    ``last_assigned`` maps a node to the sequence number of its last assignment (the scheduler
+    counts them): it orders the rotation and counts how long a node has been passed over."""
+    eligible = [
+        c for c in candidates if ineligibility(c.node, requirements, now, max_silence) is None
     ]
-    if not scored:
+    if not eligible:
         return None
-    best = max(s for s, _ in scored)
-    equals = [address for s, address in scored if s >= best * (1 - TIE_TOLERANCE)]
+    scored = {c.address: score(c.node, loads.get(c.address, 0), now, max_silence) for c in eligible}
+    best = max(scored.values())
+    latest = max(last_assigned.values(), default=0.0)
+    equals = [
+        c.address
+        for c in eligible
+        if scored[c.address] >= best * (1 - TIE_TOLERANCE)
+        or (
+            latest - last_assigned.get(c.address, 0.0) >= REVISIT_AFTER
+            and reputation(c.node) >= REVISIT_FLOOR
+            and loads.get(c.address, 0) == 0
+        )
+    ]
     return min(equals, key=lambda a: (last_assigned.get(a, -1.0), a))

@@ -207,9 +207,13 @@ def _cmd_devnet(args: argparse.Namespace) -> int:
             "dump_path",
             "load_path",
             "chain_id",
+            "allowed_origins",
+            "dump_dir",
         )
         if (value := getattr(args, name)) is not None
     }
+    if args.allow_any_dump_path:
+        overrides["allow_any_dump_path"] = True
     settings = dataclasses.replace(get_settings().devnet, **overrides)
     if settings.load_path is not None and not settings.load_path.is_file():
         print(f"smainer devnet: no state file at {settings.load_path}", file=sys.stderr)
@@ -754,6 +758,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--dna-port",
         type=_port,
         help="also serve an Apibara DNA v1alpha2 Starknet stream (gRPC) there (default: off)",
+    )
+    devnet.add_argument(
+        "--allowed-origins",
+        type=lambda value: tuple(o.strip() for o in value.split(",") if o.strip()),
+        help="comma-separated browser origins allowed besides loopback pages ('*': any)",
+    )
+    devnet.add_argument(
+        "--dump-dir",
+        type=Path,
+        help="folder devnet_dump/devnet_load paths must stay in (default: --dump-path's folder, "
+        "else .smainer/devnet/)",
+    )
+    devnet.add_argument(
+        "--allow-any-dump-path",
+        action="store_true",
+        help="let devnet_dump/devnet_load reach any path an RPC client names",
     )
     devnet.set_defaults(handler=_cmd_devnet)
 

@@ -95,6 +95,20 @@ class DevnetSettings:
     chain_id: str = "SN_SEPOLIA"
     """Chain id short string the devnet reports (``SMAINER_DEVNET_CHAIN_ID``)."""
 
+    allowed_origins: tuple[str, ...] = ()
+    """Browser origins, besides loopback pages, that may call the devnet
+    (``SMAINER_DEVNET_ALLOWED_ORIGINS``, comma separated; ``*`` for any). A web page must not
+    drive a local devnet (dump files, mint, reorg) unless the operator says so."""
+
+    dump_dir: Path | None = None
+    """The folder ``devnet_dump``/``devnet_load`` paths must stay in (``SMAINER_DEVNET_DUMP_DIR``);
+    ``None``: ``--dump-path``'s folder if given, else ``.smainer/devnet/`` of the current
+    directory."""
+
+    allow_any_dump_path: bool = False
+    """Let ``devnet_dump``/``devnet_load`` reach any path (``SMAINER_DEVNET_ALLOW_ANY_DUMP_PATH``
+    set to ``1``); off, an RPC client cannot write or probe files outside :attr:`dump_dir`."""
+
 
 @dataclass(frozen=True)
 class NetworkSettings:
@@ -221,6 +235,10 @@ def get_settings() -> Settings:
             dump_path=_env_optional("SMAINER_DEVNET_DUMP_PATH", Path),
             load_path=_env_optional("SMAINER_DEVNET_LOAD_PATH", Path),
             chain_id=os.environ.get("SMAINER_DEVNET_CHAIN_ID", DevnetSettings.chain_id),
+            allowed_origins=_env_list("SMAINER_DEVNET_ALLOWED_ORIGINS"),
+            dump_dir=_env_optional("SMAINER_DEVNET_DUMP_DIR", lambda v: Path(v).expanduser()),
+            allow_any_dump_path=os.environ.get("SMAINER_DEVNET_ALLOW_ANY_DUMP_PATH", "")
+            in ("1", "true", "yes"),
         ),
         networks=NetworkSettings(
             devnet_rpc_url=os.environ.get("SMAINER_DEVNET_RPC_URL", NetworkSettings.devnet_rpc_url),

@@ -28,14 +28,15 @@ class StatsController(Controller):
 
 
 def current_stats(reader: IndexReader, api_state: ApiState) -> schemas.Stats:
-    """Computed once per indexed batch: the cursor (block and hash) is read in the same snapshot
-    as the totals, so a cached answer is served only while it is still current."""
+    """Computed once per indexed batch: a cached answer is served while the index version read
+    from memory before it was computed (``ApiState.index_version``: the indexer's cursor,
+    moved after each commit) is still the current one, at no statement's cost."""
+    version = api_state.index_version()
+    cached = api_state.stats_cache
+    if version is not None and cached is not None and cached[0] == version:
+        return cached[1]
     with reader.snapshot():
-        key = reader.cursor_key()
-        cached = api_state.stats_cache
-        if key is not None and cached is not None and cached[0] == key:
-            return cached[1]
         stats = reader.stats()
-    if key is not None:
-        api_state.stats_cache = (key, stats)
+    if version is not None:
+        api_state.stats_cache = (version, stats)
     return stats

@@ -88,11 +88,21 @@ class TaskController(Controller):
         responses=error_responses(*LOOKUP),
     )
     def get_task(
-        self, reader: NamedDependency[IndexReader], task_id: FromPath[str]
+        self,
+        reader: NamedDependency[IndexReader],
+        api_state: NamedDependency[ApiState],
+        task_id: FromPath[str],
     ) -> schemas.TaskDetail:
+        """A finished task's page is served from memory after its first read, until the
+        indexer rolls back (``FinishedTasks``)."""
         number = params.integer(task_id, "task_id", low=1)
         assert number is not None
-        return reader.task(number)
+        generation = api_state.generation()
+        page = api_state.finished_tasks.get(number, generation)
+        if page is None:
+            page = reader.task(number)
+            api_state.finished_tasks.put(page, generation)
+        return page
 
     @post(
         "/quote",

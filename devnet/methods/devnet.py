@@ -8,31 +8,87 @@ starknet-devnet-js call them, so names, params and result keys follow it exactly
 
 from __future__ import annotations
 
+import logging
+import math
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from devnet.codec import BlockId, Json, felt, parse_block_id
 from devnet.dispatch import Dispatcher
-from devnet.errors import InvalidParamsError
+from devnet.errors import InvalidParamsError, RpcError
 from devnet.state import Devnet
+from smainer.config import DevnetSettings
 
-__all__ = ["register"]
+__all__ = ["DevnetError", "dump_folder", "parse_amount", "parse_seconds", "register"]
+
+log = logging.getLogger("devnet.rpc")
+
+U256 = 2**256
+U64 = 2**64
 
 
-def _amount(value: Any) -> int:
-    """A mint amount: an integer, a float (truncated, as starknet-devnet does) or a string."""
+class DevnetError(RpcError):
+    """A ``devnet_*`` method failed for a reason the client should read (a dump that cannot be
+    written, a file that is not a dump). starknet-devnet answers these with code -1."""
+
+    code: ClassVar[int] = -1
+    message: ClassVar[str] = "Devnet error"
+
+
+_DECIMAL = re.compile(r"[0-9]{1,78}", re.ASCII)
+_HEX = re.compile(r"0x[0-9a-fA-F]{1,64}", re.ASCII)
+
+
+def parse_amount(value: Any, name: str = "amount") -> int:
+    """A token amount: a finite, non-negative integer below 2^256, as a JSON number (an
+    integral float such as ``1e21`` included, as starknet-devnet takes them) or a decimal or
+    ``0x`` string. NaN, infinities, ``1e400`` and fractions are ``-32602``."""
+    number: int | None = None
     if isinstance(value, bool):
-        raise InvalidParamsError("amount must be a number")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return int(value, 0) if value.lower().startswith("0x") else int(float(value))
-        except ValueError:
-            raise InvalidParamsError(f"amount is not a number: {value!r}") from None
-    raise InvalidParamsError("amount must be a number")
+        number = None
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, float):
+        if math.isfinite(value) and value.is_integer():
+            number = int(value)
+    elif isinstance(value, str):
+        if _DECIMAL.fullmatch(value):
+            number = int(value)
+        elif _HEX.fullmatch(value):
+            number = int(value, 16)
+    if number is None or not 0 <= number < U256:
+        raise InvalidParamsError(f"{name} must be an integer in [0, 2^256), got {value!r:.80}")
+    return number
+
+
+def parse_seconds(value: Any, name: str = "time") -> int:
+    """Seconds as Starknet keeps them: a JSON integer in u64."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < U64:
+        raise InvalidParamsError(f"{name} must be an integer of seconds in u64, got {value!r:.80}")
+    return value
+
+
+def dump_folder(settings: DevnetSettings) -> Path:
+    """The folder ``devnet_dump``/``devnet_load`` paths must stay in: ``--dump-dir``, else the
+    ``--dump-path``'s folder, else ``.smainer/devnet/`` of the current directory."""
+    if settings.dump_dir is not None:
+        return settings.dump_dir.expanduser().resolve()
+    if settings.dump_path is not None:
+        return settings.dump_path.expanduser().resolve().parent
+    return (Path.cwd() / ".smainer" / "devnet").resolve()
+
+
+def _rpc_path(value: Any, settings: DevnetSettings) -> Path:
+    """A client's path, relative ones inside :func:`dump_folder`; outside it only with
+    ``--allow-any-dump-path``. Never tells whether a refused path exists."""
+    if not isinstance(value, str) or not value or "\x00" in value or len(value) > 4096:
+        raise InvalidParamsError("path must be a file path")
+    folder = dump_folder(settings)
+    path = (folder / Path(value).expanduser()).resolve()
+    if not settings.allow_any_dump_path and not path.is_relative_to(folder):
+        raise DevnetError(f"path must be inside {folder} (see --allow-any-dump-path)")
+    return path
 
 
 def _unit(value: Any) -> str:
@@ -41,25 +97,17 @@ def _unit(value: Any) -> str:
     return str(value)
 
 
-def _time(value: Any, name: str = "time") -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidParamsError(f"{name} must be a non-negative integer of seconds")
-    return value
-
-
-def _path(value: Any, name: str = "path") -> Path:
-    if not isinstance(value, str) or not value:
-        raise InvalidParamsError(f"{name} must be a file path")
-    return Path(value).expanduser()
-
-
 def register(dispatcher: Dispatcher, devnet: Devnet) -> None:
     """Add every ``devnet_*`` method served by ``devnet`` to ``dispatcher``."""
     method = dispatcher.method
 
     @method("devnet_mint")
     def mint(address: Any, amount: Any, unit: Any = "FRI") -> Json:
-        new_balance, located = devnet.mint(felt(address, "address"), _amount(amount), _unit(unit))
+        target, value, currency = felt(address, "address"), parse_amount(amount), _unit(unit)
+        token = "STRK" if currency == "FRI" else "ETH"
+        if devnet.balance(target, currency) + value >= U256:
+            raise InvalidParamsError(f"the {token} balance would overflow u256")
+        new_balance, located = devnet.mint(target, value, currency)
         return {
             "new_balance": str(new_balance),
             "unit": unit,
@@ -89,7 +137,7 @@ def register(dispatcher: Dispatcher, devnet: Devnet) -> None:
     def set_time(time: Any, generate_block: Any = True) -> Json:
         if not isinstance(generate_block, bool):
             raise InvalidParamsError("generate_block must be a boolean")
-        timestamp = _time(time)
+        timestamp = parse_seconds(time)
         block = devnet.set_time(timestamp, generate_block=generate_block)
         out: Json = {"block_timestamp": timestamp}
         if block is not None:
@@ -98,23 +146,47 @@ def register(dispatcher: Dispatcher, devnet: Devnet) -> None:
 
     @method("devnet_increaseTime")
     def increase_time(time: Any) -> Json:
-        seconds = _time(time)
+        seconds = parse_seconds(time)
+        now = devnet.get_block(BlockId(tag="pre_confirmed")).timestamp
+        if now + seconds >= U64:
+            raise InvalidParamsError(f"time: {now} + {seconds} s leaves u64")
         block = devnet.increase_time(seconds)
         return {"timestamp_increased_by": seconds, "block_hash": hex(block.block_hash or 0)}
 
     @method("devnet_dump")
     def dump(path: Any = None) -> Any:
-        target = _path(path) if path is not None else devnet.settings.dump_path
-        data = devnet.dump(target)
-        # Without a path, the dump is the answer (as starknet-devnet does).
-        return None if target is not None else data
+        settings = devnet.settings
+        target = _rpc_path(path, settings) if path is not None else settings.dump_path
+        if target is None:  # without a path, the dump is the answer (as starknet-devnet does)
+            return devnet.dump(None)
+        if settings.dump_dir is None and settings.dump_path is None:
+            folder = dump_folder(settings)  # the default folder is made on first use
+            if target.is_relative_to(folder):
+                folder.mkdir(parents=True, exist_ok=True)
+        try:
+            devnet.dump(target)
+        except InvalidParamsError as exc:  # the dump writer's own refusal
+            raise DevnetError(f"cannot write {target}: {exc.data}") from None
+        except OSError as exc:
+            log.info("devnet_dump to %s failed: %s", target, exc.strerror or exc)
+            raise DevnetError(f"cannot write {target}: {exc.strerror or exc}") from None
+        return None
 
     @method("devnet_load")
     def load(path: Any) -> None:
-        target = _path(path)
-        if not target.exists():
-            raise InvalidParamsError(f"no dump file at {target}")
-        devnet.load(target)
+        try:
+            target = _rpc_path(path, devnet.settings)
+        except DevnetError:
+            target = None  # refused: answered exactly as a missing file, revealing nothing
+        if target is None or not target.is_file():
+            raise DevnetError(f"no devnet dump to load at {path!r:.200}")
+        try:
+            devnet.load(target)
+        except InvalidParamsError as exc:  # the dump reader's own account of what is wrong
+            raise DevnetError(f"{target} is not a devnet dump: {exc.data}") from None
+        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+            log.info("devnet_load of %s failed: %s: %s", target, type(exc).__name__, exc)
+            raise DevnetError(f"{target} is not a devnet dump") from None
 
     @method("devnet_restart")
     def restart(restart_l1_to_l2_messaging: Any = False) -> None:
@@ -143,4 +215,12 @@ def register(dispatcher: Dispatcher, devnet: Devnet) -> None:
 
     @method("devnet_getConfig")
     def get_config() -> Json:
-        return devnet.config()
+        """starknet-devnet's config, with the limits this server really applies."""
+        config = devnet.config()
+        limits = dispatcher.limits
+        server = config.setdefault("server_config", {})
+        server["request_body_size_limit"] = limits.max_body_bytes
+        server["batch_size_limit"] = limits.max_batch
+        server["transactions_per_request_limit"] = limits.max_transactions
+        server["json_depth_limit"] = limits.max_depth
+        return config

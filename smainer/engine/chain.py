@@ -297,7 +297,20 @@ class Chain:
         return result, overlay
 
     def _overlay(self) -> OverlayState:
+        return self.new_overlay()
+
+    def new_overlay(self) -> OverlayState:
+        """The write buffer every call and deploy runs on, merged into the state on success.
+
+        The one extension point for watching writes: a subclass may return an ``OverlayState``
+        subclass whose ``commit`` records what each write replaces (the devnet's journal).
+        """
         return OverlayState(self._data, self._block_info)
+
+    @property
+    def block_info(self) -> Any:
+        """cairo-lang's ``BlockInfo`` of :attr:`block`, built once per block (for overlays)."""
+        return self._block_info
 
     # Raw state access.
 

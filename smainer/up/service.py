@@ -16,6 +16,9 @@ from typing import Any
 from smainer.up.parts import Part, PlanError, UpOptions, plan
 from smainer.up.supervisor import StartError, Supervisor, Timing
 
+LIFECYCLE = ("open", "assigned", "completed", "expired", "cancelled")
+"""The order of a task's statuses in the summary line."""
+
 STATUS_EVERY = 30.0
 """Seconds between the one-line summaries of the network printed while it runs."""
 
@@ -62,7 +65,9 @@ def _get_json(url: str) -> Any:
 def summary(stats: dict[str, Any]) -> str:
     """One line from the API's ``/stats``: tasks by status and nodes."""
     by_status = stats.get("tasks_by_status", {})
-    tasks = ", ".join(f"{n} {s}" for s, n in sorted(by_status.items()) if n) or "none yet"
+    order = {status: i for i, status in enumerate(LIFECYCLE)}
+    ranked = sorted(by_status.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
+    tasks = ", ".join(f"{n} {status}" for status, n in ranked if n) or "none yet"
     return (
         f"tasks: {tasks} · nodes active {stats.get('nodes_active')}/{stats.get('nodes_total')}"
         f" · block {stats.get('indexed_block')}"

@@ -19,6 +19,7 @@ from api.app import create_app
 from api.lifespan import ApiStartError, open_read_only
 from api.ratelimit import hash_key
 from api.settings import ApiSettings
+from indexer.migrate import available_migrations, migrate
 from smainer.payload import decode_json
 from smainer.reputation import reputation
 from tests.api.conftest import target
@@ -238,6 +239,24 @@ def test_task_detail_matches_the_contract_and_the_chain(client, chain, market: M
             assert int(detail["refund"]) == expected["amount"]
 
 
+def test_finished_task_pages_are_kept_until_the_indexer_rolls_back(client, chain):
+    """Completed, cancelled and expired tasks' pages are served from memory after one read
+    (FinishedTasks); open and assigned ones are always read; a rollback (a new generation)
+    empties the memory."""
+    state = client.app.state.api
+    first = {task_id: ok(client, f"/tasks/{task_id}") for task_id in chain["tasks"]}
+    finished = {i for i, t in chain["tasks"].items() if t["status"] in (3, 4, 5)}
+    assert finished
+    assert finished != set(chain["tasks"])
+    generation = state.generation()
+    kept = {i for i in chain["tasks"] if state.finished_tasks.get(i, generation) is not None}
+    assert kept == finished
+    assert {i: ok(client, f"/tasks/{i}") for i in chain["tasks"]} == first
+    assert state.finished_tasks.get(min(finished), generation + 1) is None
+    assert len(state.finished_tasks) == 0
+    assert ok(client, f"/tasks/{min(finished)}") == first[min(finished)]
+
+
 # -- nodes and accounts ------------------------------------------------------------------------
 
 
@@ -419,6 +438,7 @@ def test_quote_gives_calls_that_create_the_task_on_chain_and_it_streams_live(
     assert {n["address"] for n in quote["eligible_nodes"]} == eligible
     assert [c["entrypoint"] for c in quote["calls"]] == ["approve", "create_task"]
     assert client.post(f"{V1}/tasks", json=quote_body(amount, min_tier=1)).json() == quote
+    stats_before = ok(client, "/stats")  # cached until the next indexed batch
 
     # Listen for the next indexed events, then sign the quote's calls and send them.
     streamed: list[str] = []
@@ -456,6 +476,9 @@ def test_quote_gives_calls_that_create_the_task_on_chain_and_it_streams_live(
     detail = ok(client, f"/tasks/{count}")
     assert detail["payload_hash"] == quote["payload_hash"]
     assert detail["payload"] == quote_body(amount)["payload"]
+    stats = ok(client, "/stats")
+    assert stats["tasks_total"] == count == stats_before["tasks_total"] + 1
+    assert stats["tasks_by_status"]["open"] == stats_before["tasks_by_status"]["open"] + 1
 
 
 def test_stream_replays_from_a_block(client, market: Market):
@@ -518,6 +541,20 @@ def test_a_missing_or_foreign_file_is_refused_read_only(tmp_path):
         open_read_only(str(foreign))
     with pytest.raises(ApiStartError, match="cannot open"):
         open_read_only(str(tmp_path / "missing.duckdb"))
+
+
+def test_an_index_of_an_older_schema_is_refused_read_only(tmp_path):
+    """Read-only serving never migrates, and an older schema lacks what the queries read."""
+    older = tmp_path / "older.duckdb"
+    con = duckdb.connect(str(older))
+    migrate(con, available_migrations()[:-1])
+    con.close()
+    with pytest.raises(ApiStartError, match="older than this Smainer's"):
+        open_read_only(str(older))
+    con = duckdb.connect(str(older))
+    migrate(con)
+    con.close()
+    open_read_only(str(older)).close()
 
 
 def test_rate_limit_answers_429_with_retry_after_and_keys_lift_it(finished):

@@ -326,7 +326,7 @@ def serve_real_devnet(settings: DevnetSettings) -> ServeFn:
 @pytest.fixture(scope="session")
 def devnet_server() -> Iterator[RunningServer]:
     """One devnet for the session (on a free port); tests build what they need on it."""
-    settings = DevnetSettings(port=0, seed=7, accounts=DEVNET_ACCOUNTS)
+    settings = DevnetSettings(port=0, seed=7, accounts=DEVNET_ACCOUNTS, allow_any_dump_path=True)
     server = start_in_thread(serve_real_devnet(settings))
     yield server
     server.stop()

@@ -4,23 +4,40 @@ error object (code and message of JSON-RPC 2.0 section 5.1), and the server keep
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
 import pytest
 
-from tests.devnet.conftest import RunningServer
+from devnet.errors import ContractError
+from tests.devnet.conftest import RunningServer, serve_toy, start_in_thread, toy_dispatcher
 from tests.devnet.spec import PROTOCOL_ERRORS, validate_error_object
 
 
 async def post(server: RunningServer, body: bytes | str, **headers: str) -> tuple[int, Any]:
     data = body.encode() if isinstance(body, str) else body
+    headers = {"Content-Type": "application/json", **headers}
     async with (
         aiohttp.ClientSession() as session,
         session.post(f"{server.url}/rpc", data=data, headers=headers) as response,
     ):
         text = await response.text()
         return response.status, (json.loads(text) if text else None)
+
+
+@pytest.fixture(scope="module")
+def toy_server() -> Iterator[RunningServer]:
+    """The shared toy methods plus ``reject``, an error whose data holds what it was given."""
+    dispatcher = toy_dispatcher()
+
+    @dispatcher.method("reject")
+    def reject(text: str) -> None:
+        raise ContractError({"revert_error": text})
+
+    server = start_in_thread(serve_toy(dispatcher, max_body_bytes=64 * 1024))
+    yield server
+    server.stop()
 
 
 def assert_error(answer: Any, code: int, request_id: Any = None) -> dict[str, Any]:
@@ -151,14 +168,62 @@ async def test_huge_body_is_refused_with_a_json_rpc_error(toy_server: RunningSer
     await assert_alive(toy_server)
 
 
+@pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8"])
+async def test_json_content_type_is_served(toy_server: RunningServer, content_type: str):
+    status, answer = await post(
+        toy_server, json.dumps(request("echo", [7])), **{"Content-Type": content_type}
+    )
+    assert (status, answer["result"]) == (200, 7)
+
+
 @pytest.mark.parametrize(
     "content_type",
-    ["application/json", "text/plain", "application/x-www-form-urlencoded", "", "garbage/;;"],
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data", "", "garbage/;;"],
 )
-async def test_any_content_type_is_read_as_json(toy_server: RunningServer, content_type: str):
-    headers = {"Content-Type": content_type} if content_type else {}
-    status, answer = await post(toy_server, json.dumps(request("echo", [7])), **headers)
-    assert (status, answer["result"]) == (200, 7)
+async def test_other_content_types_are_refused(toy_server: RunningServer, content_type: str):
+    """Browsers send these (and no type at all) cross-origin without a CORS preflight."""
+    status, answer = await post(
+        toy_server, json.dumps(request("echo", [7])), **{"Content-Type": content_type}
+    )
+    assert status == 415
+    assert_error(answer, -32600)
+    await assert_alive(toy_server)
+
+
+async def test_deep_nesting_is_a_json_rpc_error(toy_server: RunningServer) -> None:
+    """Deep arrays would overflow the parser or a later recursive step: -32700 or -32600."""
+    for depth in (65, 995, 5000, 20_000):
+        status, answer = await post(toy_server, "[" * depth + "]" * depth)
+        assert status == 200
+        assert answer["error"]["code"] in (-32700, -32600), depth
+        nested = json.dumps(request("echo", [1])).replace("[1]", "[" * depth + "]" * depth)
+        status, answer = await post(toy_server, nested)
+        assert answer["error"]["code"] in (-32700, -32600), depth
+    _, answer = await post(toy_server, json.dumps(request("echo", [[[[1]]]])))
+    assert answer["result"] == [[[1]]]
+    await assert_alive(toy_server)
+
+
+async def test_batches_are_bounded(toy_server: RunningServer) -> None:
+    allowed = [request("echo", [n], n) for n in range(100)]
+    _, answers = await post(toy_server, json.dumps(allowed))
+    assert [a["result"] for a in answers] == list(range(100))
+    _, answer = await post(toy_server, json.dumps([*allowed, request("echo", [0], 100)]))
+    assert "exceeds 100" in assert_error(answer, -32600)["data"]
+
+
+async def test_error_data_never_echoes_a_huge_input(toy_server: RunningServer) -> None:
+    _, answer = await post(toy_server, json.dumps(request("reject", ["y" * 50_000])))
+    error = assert_error(answer, 40, 1)
+    assert len(json.dumps(error)) < 3000
+    assert error["data"]["revert_error"].startswith("yyyy")
+    assert "more characters" in error["data"]["revert_error"]
+
+
+async def test_error_data_drops_a_rust_backtrace(toy_server: RunningServer) -> None:
+    text = "error: bad sierra\nstack backtrace:\n   0: std::panicking::begin_panic\n   1: main"
+    _, answer = await post(toy_server, json.dumps(request("reject", [text])))
+    assert assert_error(answer, 40, 1)["data"] == {"revert_error": "error: bad sierra"}
 
 
 async def test_survives_everything_in_a_row(toy_server: RunningServer) -> None:

@@ -53,3 +53,18 @@ def test_data_is_carried_only_when_given() -> None:
     assert errors.BlockNotFoundError().to_json() == {"code": 24, "message": "Block not found"}
     with_data = errors.ContractError({"revert_error": "boom"}).to_json()
     assert with_data == {"code": 40, "message": "Contract error", "data": {"revert_error": "boom"}}
+
+
+def test_error_data_is_trimmed_for_clients() -> None:
+    """What ``devnet.dispatch`` sends as ``data``: no backtrace, no huge echo, at any depth."""
+    from devnet.dispatch import clean_error_data
+
+    panic = "error: Invalid Sierra\n\nStack backtrace:\n   0: anyhow::error\n   1: main"
+    data = {"transaction_index": 3, "execution_error": panic, "calldata": ["0x1"] * 1000}
+    cleaned = clean_error_data(data, 100)
+    assert cleaned["execution_error"] == "error: Invalid Sierra"
+    assert cleaned["transaction_index"] == 3
+    assert len(cleaned["calldata"]) == 64
+    long = clean_error_data(["z" * 10_000], 100)[0]
+    assert long == "z" * 100 + "... (9900 more characters)"
+    assert clean_error_data("short", 100) == "short"

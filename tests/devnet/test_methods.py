@@ -5,6 +5,7 @@ simulation, and starknet-py's own FullNodeClient, Account, Deployer and DevnetCl
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -12,16 +13,19 @@ import pytest
 from starknet_py.hash.selector import get_selector_from_name
 from starknet_py.net.udc_deployer.deployer import Deployer
 
+from devnet.codec import BlockId
 from devnet.errors import RpcError
 from devnet.genesis import ETH_ADDRESS, STRK_ADDRESS, UDC_ADDRESS
 from devnet.inprocess import in_process_client, in_process_devnet_client
 from devnet.state import Devnet
 from smainer.artifacts import load_contract
+from smainer.config import DevnetSettings
 from tests.devnet.spec import Spec
 from tests.devnet.test_node_helpers import (
     ONE_STRK,
     START_TIME,
     TRANSFER_EVENT,
+    Clock,
     account_of,
     make_devnet,
     rpc,
@@ -342,7 +346,7 @@ def test_starknet_py_account_and_udc_deployer():
 
 
 def test_starknet_py_devnet_client(tmp_path: Path):
-    devnet = make_devnet(accounts=1)
+    devnet = Devnet(DevnetSettings(accounts=1, seed=7, dump_dir=tmp_path), clock=Clock())
     client = in_process_devnet_client(devnet)
     target = 0x5EED
 
@@ -384,3 +388,253 @@ def test_in_process_client_errors_are_client_errors():
     assert isinstance(
         rpc_error(devnet, "starknet_getBlockWithTxs", [{"block_number": 9}]), RpcError
     )
+
+
+# Bad input at the edge: spec codes, and a refused request changes nothing.
+
+
+def _state(devnet: Devnet) -> tuple[Any, ...]:
+    """What a refused request must leave as it was: block, time, nonces and balances."""
+    alice = devnet.predeployed_accounts[0]
+    pending = devnet.get_block(BlockId(tag="pre_confirmed"))
+    return (
+        devnet.latest_block.number,
+        pending.timestamp,
+        len(devnet.block_transactions(pending)),
+        devnet.get_nonce(alice.address, _latest()),
+        devnet.balance(alice.address, "FRI"),
+        devnet.balance(ALICE_TARGET, "FRI"),
+    )
+
+
+@pytest.fixture(scope="module")
+def quiet() -> Devnet:
+    """A devnet the refused-request tests share: none of them may change it."""
+    return make_devnet(accounts=1)
+
+
+@pytest.mark.parametrize(
+    "amount",
+    [
+        *(float("nan"), float("inf"), float("-inf"), 1e400, 1.5, -1, 2**256, 2**300, True),
+        *(None, [1], "1e3", "NaN", "0x", "1_000", "12 ", "", "0x" + "f" * 65),
+        "\u0661\u0662",  # Arabic-Indic digits
+        "\uff11\uff12",  # fullwidth digits
+    ],
+)
+def test_mint_refuses_bad_amounts_and_changes_nothing(quiet: Devnet, amount: Any) -> None:
+    before = _state(quiet)
+    error = rpc_error(quiet, "devnet_mint", [hex(ALICE_TARGET), amount])
+    assert error.code == -32602
+    assert _state(quiet) == before
+
+
+def test_mint_takes_integral_numbers_and_strings() -> None:
+    devnet = make_devnet(accounts=1)
+    for amount, total in ((1e21, 10**21), ("5", 10**21 + 5), ("0x10", 10**21 + 21)):
+        assert rpc(devnet, "devnet_mint", [hex(ALICE_TARGET), amount])["new_balance"] == str(total)
+    error = rpc_error(devnet, "devnet_mint", [hex(ALICE_TARGET), 2**256 - 10])
+    assert error.code == -32602  # the balance would overflow u256
+    assert devnet.balance(ALICE_TARGET, "FRI") == 10**21 + 21
+
+
+@pytest.mark.parametrize(
+    ("method", "params"),
+    [("devnet_setTime", [t]) for t in (2**300, 2**64, -1, 1.5, "5", None, True)]
+    + [("devnet_increaseTime", [t]) for t in (2**64, 2**64 - 1, -5, 1e3, "60")]
+    + [("devnet_setTime", [START_TIME, "yes"])],
+)
+def test_time_must_be_u64_seconds_and_refusals_change_nothing(
+    quiet: Devnet, method: str, params: Any
+) -> None:
+    before = _state(quiet)
+    assert rpc_error(quiet, method, params).code == -32602
+    assert _state(quiet) == before
+    rpc(quiet, "starknet_blockNumber")  # still serving
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        *("0x\u0661\u0662", "0x\uff11\uff12", "\uff10x12"),  # Arabic-Indic, fullwidth
+        *("0x1_0", "0x12 ", " 0x12", "0x", "12", "0x" + "1" * 65, "0X1g", 18, 0, True, None),
+        ["0x1"],
+        "0x800000000000011000000000000000000000000000000000000000000000001",  # the prime
+    ],
+)
+def test_felts_follow_the_spec_pattern(chain, value: Any) -> None:
+    devnet, _ = chain
+    assert rpc_error(devnet, "starknet_getNonce", ["latest", value]).code == -32602
+    assert rpc_error(devnet, "starknet_getTransactionReceipt", [value]).code == -32602
+
+
+def test_padded_felts_are_read_as_starknet_nodes_read_them(chain) -> None:
+    devnet, _ = chain
+    alice = devnet.predeployed_accounts[0]
+    padded = "0x" + f"{alice.address:064x}"
+    assert rpc(devnet, "starknet_getNonce", ["latest", padded]) == rpc(
+        devnet, "starknet_getNonce", ["latest", hex(alice.address)]
+    )
+
+
+@pytest.mark.parametrize(
+    "token", ["\u00b2-0-0", "\u0663-0-0", "1-2", "a-b-c", "1-2-3-4", "", "x" * 5000]
+)
+def test_malformed_continuation_tokens_are_error_33(chain, spec: Spec, token: str) -> None:
+    devnet, _ = chain
+    error = rpc_error(
+        devnet, "starknet_getEvents", [{"chunk_size": 5, "continuation_token": token}]
+    )
+    assert error.code == 33
+    spec.validate_error("starknet_getEvents", error.to_json())
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        (["latest"], 42),
+        (["latest", ["0x1"], ["0x2"], [{"contract_address": "0x1", "storage_keys": ["0x2"]}]], 42),
+        ([{"block_number": 999}], 24),
+        ([5], -32602),
+        (["latest", "0x1"], -32602),
+        (["latest", [1]], -32602),
+        (["latest", None, None, [{"contract_address": "0x1"}]], -32602),
+        (["latest", None, None, {"a": 1}], -32602),
+    ],
+)
+def test_storage_proof_checks_its_params(chain, spec: Spec, params: Any, code: int) -> None:
+    devnet, _ = chain
+    error = rpc_error(devnet, "starknet_getStorageProof", params)
+    assert error.code == code
+    spec.validate_error("starknet_getStorageProof", error.to_json())
+
+
+def _declare(devnet: Devnet, contract_class: dict[str, Any]) -> dict[str, Any]:
+    bound = {"max_amount": "0x0", "max_price_per_unit": "0x0"}
+    return {
+        "type": "DECLARE",
+        "version": "0x3",
+        "sender_address": hex(devnet.predeployed_accounts[0].address),
+        "compiled_class_hash": "0x1",
+        "contract_class": contract_class,
+        "signature": [],
+        "nonce": "0x0",
+        "resource_bounds": {"l1_gas": bound, "l1_data_gas": bound, "l2_gas": bound},
+        "tip": "0x0",
+        "paymaster_data": [],
+        "account_deployment_data": [],
+        "nonce_data_availability_mode": "L1",
+        "fee_data_availability_mode": "L1",
+    }
+
+
+def test_declare_checks_the_class_version_and_size_first(quiet: Devnet, spec: Spec) -> None:
+    token = load_contract("Token").sierra
+    before = _state(quiet)
+    cases = [
+        ({**token, "contract_class_version": "9.9.9"}, 62),
+        ({**token, "sierra_program": ["0x1"] * 81_921}, 57),
+        ({**token, "contract_class_version": 1}, -32602),
+    ]
+    for contract_class, code in cases:
+        tx = _declare(quiet, {**contract_class, "abi": "[]"})
+        error = rpc_error(quiet, "starknet_addDeclareTransaction", [tx])
+        assert error.code == code
+        spec.validate_error("starknet_addDeclareTransaction", error.to_json())
+        error = rpc_error(quiet, "starknet_estimateFee", [[tx], [], "latest"])
+        assert error.code == (41 if code > 0 else -32602)
+        spec.validate_error("starknet_estimateFee", error.to_json())
+    assert _state(quiet) == before
+
+
+def test_work_per_request_is_bounded(quiet: Devnet) -> None:
+    many = [{"type": "INVOKE"}] * 33
+    for method, params in (
+        ("starknet_estimateFee", [many, [], "latest"]),
+        ("starknet_simulateTransactions", ["latest", many, []]),
+    ):
+        error = rpc_error(quiet, method, params)
+        assert (error.code, "limit of 32" in error.data) == (-32602, True)
+
+
+def test_get_config_reports_the_limits_applied(quiet: Devnet) -> None:
+    from devnet.dispatch import Limits
+
+    server = rpc(quiet, "devnet_getConfig")["server_config"]
+    limits = Limits()
+    assert server["request_body_size_limit"] == limits.max_body_bytes == 16 * 1024 * 1024
+    assert server["batch_size_limit"] == limits.max_batch
+    assert server["transactions_per_request_limit"] == limits.max_transactions
+
+
+def test_handlers_run_alone(chain) -> None:
+    """Each handler is a plain function of the devnet and the spec's params."""
+    from devnet.methods import reads, traces
+
+    devnet, txs = chain
+    alice = devnet.predeployed_accounts[0]
+    assert reads.get_nonce(devnet, "latest", hex(alice.address)) == "0x2"
+    assert reads.block_number(devnet) == devnet.latest_block.number
+    trace = traces.trace_transaction(devnet, txs["ok"]["transaction_hash"])
+    assert trace["type"] == "INVOKE"
+
+
+# Dump and load stay inside their folder.
+
+
+def _dumping_devnet(tmp_path: Path, **settings: Any) -> Devnet:
+    return Devnet(DevnetSettings(accounts=1, seed=7, **settings), clock=Clock())
+
+
+def test_dump_and_load_stay_in_their_folder(tmp_path: Path) -> None:
+    folder, outside = tmp_path / "dumps", tmp_path / "elsewhere"
+    folder.mkdir()
+    outside.mkdir()
+    devnet = _dumping_devnet(tmp_path, dump_dir=folder)
+    assert rpc(devnet, "devnet_dump", ["state.json"]) is None  # relative: inside the folder
+    assert (folder / "state.json").stat().st_size > 0
+    rpc(devnet, "devnet_load", ["state.json"])
+    for path in (outside / "x.json", "../elsewhere/x.json", "/etc/cron.d/x"):
+        error = rpc_error(devnet, "devnet_dump", [str(path)])
+        assert error.code == -1
+        assert "inside" in error.data
+    assert list(outside.iterdir()) == []
+    # devnet_load answers the same whether a path outside exists or not.
+    (outside / "real.json").write_text((folder / "state.json").read_text())
+    there = rpc_error(devnet, "devnet_load", [str(outside / "real.json")])
+    missing = rpc_error(devnet, "devnet_load", [str(outside / "missing.json")])
+    assert (there.code, there.data.replace("real", "missing")) == (missing.code, missing.data)
+    anywhere = _dumping_devnet(tmp_path, allow_any_dump_path=True)
+    rpc(anywhere, "devnet_dump", [str(outside / "any.json")])
+    rpc(anywhere, "devnet_load", [str(outside / "real.json")])
+
+
+def test_default_dump_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    devnet = _dumping_devnet(tmp_path)
+    rpc(devnet, "devnet_dump", ["a.json"])
+    assert (tmp_path / ".smainer" / "devnet" / "a.json").is_file()
+    beside = _dumping_devnet(tmp_path, dump_path=tmp_path / "run" / "state.json")
+    (tmp_path / "run").mkdir()
+    rpc(beside, "devnet_dump", [str(tmp_path / "run" / "b.json")])
+    assert rpc_error(beside, "devnet_dump", [str(tmp_path / "c.json")]).code == -1
+
+
+def test_bad_dump_files_and_paths_are_clear_errors(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    devnet = _dumping_devnet(tmp_path, dump_dir=tmp_path)
+    before = _state(devnet)
+    (tmp_path / "junk.json").write_text("{not json")
+    (tmp_path / "list.json").write_text("[1, 2]")
+    (tmp_path / "adir").mkdir()
+    with caplog.at_level(logging.DEBUG):
+        for name in ("junk.json", "list.json", "adir", "missing.json"):
+            error = rpc_error(devnet, "devnet_load", [name])
+            assert error.code == -1, name
+        error = rpc_error(devnet, "devnet_dump", ["adir"])
+        assert (error.code, "cannot write" in error.data) == (-1, True)
+        error = rpc_error(devnet, "devnet_dump", ["no/such/folder/x.json"])
+        assert error.code == -1
+    assert "Traceback" not in caplog.text
+    assert _state(devnet) == before

@@ -1,5 +1,7 @@
-"""Helpers of the devnet's chain tests (test_node*, test_methods*): a devnet on a fake clock, RPC
-calls through the real dispatcher, and transactions signed by starknet-py as a client signs them.
+"""Helpers of the devnet's chain tests (test_genesis, test_transactions, test_fees, test_sealing,
+test_reads, test_cheats, test_rollback, test_dump, test_methods...): a devnet on a fake clock,
+RPC calls through the real dispatcher, and transactions signed by starknet-py as a client signs
+them.
 
 No tests here; pytest collects the module and finds none.
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from starknet_py.hash.selector import get_selector_from_name
@@ -47,9 +50,33 @@ class Clock:
         return float(self.now)
 
 
-def make_devnet(accounts: int = 2, **options: Any) -> Devnet:
-    settings = DevnetSettings(accounts=accounts, seed=7)
+INITIAL = 10**21
+"""Each predeployed account's balance (the settings' default), in FRI and in WEI."""
+
+
+def make_devnet(accounts: int = 2, *, dump_dir: Path | None = None, **options: Any) -> Devnet:
+    settings = DevnetSettings(accounts=accounts, seed=7, dump_dir=dump_dir)
     return Devnet(settings, clock=Clock(), **options)
+
+
+def chain_state(devnet: Devnet) -> dict[str, Any]:
+    """Everything a rejected or failed request must leave alone, in a comparable form.
+
+    The dump holds blocks, transactions, receipts, the pre-confirmed block and its diff, the
+    classes and the clock; the live state and the history as of the latest block are added.
+    """
+    record = devnet._record
+    data = record.chain.state
+    return {
+        "dump": devnet.dump(),
+        # A 0 and an absent key read the same; a rollback may leave either.
+        "storage": {slot: value for slot, value in data.storage.items() if value},
+        "contracts": dict(data.contracts),
+        "nonces": {address: nonce for address, nonce in data.nonces.items() if nonce},
+        "classes": set(data.classes),
+        "history": record.history.state_at(len(record.blocks) - 1),
+        "pending_block": record.chain.block,
+    }
 
 
 def rpc(devnet: Devnet, method: str, params: Any = None) -> Any:

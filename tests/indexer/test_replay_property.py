@@ -21,6 +21,7 @@ transaction is caught.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -162,6 +163,154 @@ def index_view(
     )
 
 
+def _int(blob: bytes | None) -> int:
+    return 0 if blob is None else int.from_bytes(blob, "big")
+
+
+def _felt_or_0(text: str | None) -> int:
+    return 0 if text is None else felt(text)
+
+
+def _amount(text: str | None) -> int | None:
+    return None if text is None else int(text)
+
+
+TASK_STATE_COLUMNS = (
+    "id", "status", "creator", "kind", "node", "amount", "created_at", "assigned_at", "deadline",
+    "completed_at", "created_block",
+)  # fmt: skip
+
+
+def state_tasks(con: duckdb.DuckDBPyConnection, problems: list[str]) -> dict[int, dict[str, Any]]:
+    """``task_state`` (migration 002) in the shape of ``index_view``'s tasks plus what only it
+    keeps (payload, result, settlement, refund, timeline), read from its ``detail`` document;
+    its columns must say what the document says."""
+    tasks: dict[int, dict[str, Any]] = {}
+    rows = _rows(con, "SELECT * REPLACE (amount::VARCHAR AS amount) FROM task_state ORDER BY id")
+    for r in rows:
+        d = json.loads(r["detail"])
+        if r["id"] in tasks:
+            problems.append(f"task_state: task {r['id']} appears twice")
+        columns = {
+            **r,
+            **{k: _int(r[k]) for k in ("creator", "kind", "node")},
+            "amount": int(r["amount"]),
+        }
+        documented = {
+            **{k: d[k] for k in TASK_STATE_COLUMNS},
+            **{k: _felt_or_0(d[k]) for k in ("creator", "kind", "node")},
+            "amount": int(d["amount"]),
+        }
+        for key in TASK_STATE_COLUMNS:
+            if columns[key] != documented[key]:
+                problems.append(
+                    f"task_state.{r['id']}.{key}: column {columns[key]} != detail {documented[key]}"
+                )
+        tasks[r["id"]] = {
+            **documented,
+            "payload_hash": felt(d["payload_hash"]),
+            "requirements": {k: d[k] for k in REQUIREMENT_FIELDS},
+            "fees": {k: d[k] for k in FEE_FIELDS},
+            "result_hash": _felt_or_0(d["result_hash"]),
+            "payload": tuple(felt(f) for f in d["payload"]),
+            "result": None if d["result"] is None else tuple(felt(f) for f in d["result"]),
+            "settlement": None
+            if d["provider_amount"] is None
+            else (
+                int(d["provider_amount"]),
+                _amount(d["gas_amount"]),
+                _amount(d["treasury_amount"]),
+                _felt_or_0(d["gas_recipient"]),
+                _felt_or_0(d["treasury"]),
+            ),
+            "refund": _amount(d["refund"]),
+            "timeline": [
+                (
+                    t["event"],
+                    t["block_number"],
+                    t["transaction_index"],
+                    t["event_index"],
+                    felt(t["block_hash"]),
+                    felt(t["transaction_hash"]),
+                    t["timestamp"],
+                )
+                for t in d["timeline"]
+            ],
+        }
+    return tasks
+
+
+TASK_EVENTS = ("TaskCreated", "TaskAssigned", "TaskCompleted", "TaskCancelled", "TaskExpired")
+
+
+def expected_task_extras(layout: Layout, written: int) -> dict[int, dict[str, Any]]:
+    """What task_state keeps beyond the tasks view, folded from the events by hand: payload,
+    result, settlement with the payees of that moment, refund, and the timeline with hashes
+    and block times."""
+    escrow = genesis().market.escrow.address
+    times = {b.number: b.header.timestamp for b in layout.blocks[:written]}
+    replay = EscrowReplay()
+    extras: dict[int, dict[str, Any]] = {}
+    for e in layout.events(written):
+        if e.from_address != escrow:
+            continue
+        decoded = decode(engine_event(e))
+        replay.apply(decoded)
+        if decoded.name not in TASK_EVENTS:
+            continue
+        f = decoded.fields
+        task = extras.setdefault(
+            f["task_id"], {"result": None, "settlement": None, "refund": None, "timeline": []}
+        )
+        task["timeline"].append(
+            (
+                decoded.name,
+                e.block_number,
+                e.transaction_index,
+                e.event_index,
+                e.block_hash,
+                e.transaction_hash,
+                times[e.block_number],
+            )
+        )
+        if decoded.name == "TaskCreated":
+            task["payload"] = tuple(f["payload"])
+            task["created_block"] = e.block_number
+        elif decoded.name == "TaskCompleted":
+            task["result"] = tuple(f["result"])
+            task["settlement"] = (
+                f["provider_amount"],
+                f["gas_amount"],
+                f["treasury_amount"],
+                replay.gas_recipient,
+                replay.treasury,
+            )
+        elif decoded.name in ("TaskCancelled", "TaskExpired"):
+            task["refund"] = f["refund"]
+    return extras
+
+
+def task_state_problems(
+    con: duckdb.DuckDBPyConnection,
+    view_tasks: dict[int, dict[str, Any]],
+    layout: Layout,
+    written: int,
+) -> list[str]:
+    """task_state against the tasks view (itself checked against the replay) and the extras
+    folded by hand."""
+    problems: list[str] = []
+    state = state_tasks(con, problems)
+    extras = expected_task_extras(layout, written)
+    if set(state) != set(view_tasks):
+        problems.append(f"task_state: tasks {sorted(state)} != tasks view {sorted(view_tasks)}")
+    for task_id in sorted(set(state) & set(view_tasks)):
+        mine, want = state[task_id], {**view_tasks[task_id], **extras.get(task_id, {})}
+        for key in sorted(mine):
+            if mine[key] != want.get(key):
+                problems.append(f"task_state.{task_id}.{key}: {mine[key]} != {want.get(key)}")
+    return problems
+
+
 def index_nodes(con: duckdb.DuckDBPyConnection) -> set[int]:
     return {felt(n) for (n,) in con.execute("SELECT node FROM nodes").fetchall()}
 
@@ -257,6 +406,9 @@ def check_index(
     nodes = sorted(replay.known_nodes() | index_nodes(con))
     status_only = sorted(set(NODE_CANDIDATES) - set(nodes))
     got = index_view(con, users, nodes, status_only, problems)
+    blocks = dict(con.execute("SELECT id, created_block FROM tasks").fetchall())
+    view_tasks = {i: {**task, "created_block": blocks.get(i)} for i, task in got.tasks.items()}
+    problems += task_state_problems(con, view_tasks, layout, written)
     want = replay.view(users, nodes, status_only)
     if not replay.initialized:
         want.settings = {}
@@ -631,3 +783,64 @@ def test_an_index_short_of_the_chain_is_caught_by_the_contract_views() -> None:
     assert wrong
     assert all(p.startswith("index vs contract") for p in wrong), wrong
     assert any(p.startswith(f"index vs contract: nodes.{NODE_2}.status") for p in wrong), wrong
+
+
+# A planted bug in task_state's upkeep (DuckDBStore._refresh_tasks, migration 002) is caught.
+
+
+def refresh_forgotten_on_rollback(store: DuckDBStore, layout: Layout) -> int:
+    """A rollback that deletes the events above the fork but leaves task_state as it was."""
+    for block in layout.blocks:
+        store.write(make_batch([block]))
+    at = _block_of(layout, "TaskCompleted")
+    store._refresh_tasks = lambda ids: None  # type: ignore[method-assign]
+    roll_back(store, layout, at)
+    return at
+
+
+def refresh_of_new_tasks_only(store: DuckDBStore, layout: Layout) -> int:
+    """Batches that refresh only the tasks they create, not those whose later events they hold."""
+    refresh = store._refresh_tasks
+    for block in layout.blocks:
+        batch = make_batch([block])
+        created = {int(r["task_id"]) for r in batch.rows.get("ev_task_created", [])}
+        store._refresh_tasks = lambda ids, created=created: refresh(ids & created)  # type: ignore[method-assign,misc]
+        store.write(batch)
+    return len(layout.blocks)
+
+
+def timeline_without_the_last_event(store: DuckDBStore, layout: Layout) -> int:
+    """Rows refreshed right, then each task's timeline loses its last event."""
+    for block in layout.blocks:
+        store.write(make_batch([block]))
+    con = store.connection
+    for task_id, detail in con.execute("SELECT id, detail FROM task_state").fetchall():
+        document = json.loads(detail)
+        document["timeline"].pop()
+        con.execute(
+            "UPDATE task_state SET detail = ? WHERE id = ?", [json.dumps(document), task_id]
+        )
+    return len(layout.blocks)
+
+
+@pytest.mark.parametrize(
+    ("mutant", "symptom"),
+    [
+        (refresh_forgotten_on_rollback, "task_state.1.status: 3 != 2"),
+        (refresh_of_new_tasks_only, "task_state.1.status: 1 != 3"),
+        (timeline_without_the_last_event, "task_state.1.timeline"),
+    ],
+)
+def test_a_wrong_task_state_is_caught(
+    mutant: Callable[[DuckDBStore, Layout], int], symptom: str
+) -> None:
+    history = scripted()
+    layout = Layout.of(history)
+    store = new_store()
+    try:
+        written = mutant(store, layout)
+        problems = check_index(store, layout, written)
+    finally:
+        store.close()
+    assert any(p.startswith(symptom) for p in problems), problems
+    assert not any(p.startswith("index vs replay") for p in problems), problems

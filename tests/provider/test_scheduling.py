@@ -5,7 +5,14 @@ from collections import Counter
 import pytest
 
 from provider.escrow import Node, NodeStatus, Requirements
-from provider.scheduling import Candidate, choose, ineligibility, reputation, score
+from provider.scheduling import (
+    REVISIT_AFTER,
+    Candidate,
+    choose,
+    ineligibility,
+    reputation,
+    score,
+)
 
 NOW = 10_000
 SILENCE = 900
@@ -103,3 +110,37 @@ def test_a_better_node_wins_until_loaded():
     good, new = Candidate(1, node(completed_tasks=40)), Candidate(2, node())
     assert choose(REQ, [good, new], {}, {}, NOW, SILENCE) == 1
     assert choose(REQ, [good, new], {1: 1}, {}, NOW, SILENCE) == 2
+
+
+def test_a_node_whose_first_task_expired_gets_second_chances_and_recovers():
+    """Node 10's first task expires; without second chances node 20, which delivered, would
+    take every later task (0.667 is out of the tie band) and 10 could never recover."""
+    # (Without them: picks == [10] + [20] * 59.)
+    nodes = {10: node(), 20: node()}
+    last: dict[int, float] = {}
+    picks = []
+    for step in range(1, 61):
+        candidates = [Candidate(a, n) for a, n in nodes.items()]
+        chosen = choose(REQ, candidates, {}, last, NOW, SILENCE)
+        assert chosen is not None
+        picks.append(chosen)
+        last[chosen] = step
+        done = nodes[chosen]
+        failed = step == 1
+        nodes[chosen] = node(
+            completed_tasks=done.completed_tasks + (not failed),
+            failed_tasks=done.failed_tasks + failed,
+        )
+    assert picks[0] == 10
+    first_return = picks.index(10, 1)
+    assert first_return <= 1 + REVISIT_AFTER + 1
+    # Every REVISIT_AFTER + 1 tasks at least one, and its completions count again.
+    assert picks.count(10) >= len(picks) // (REVISIT_AFTER + 1)
+    assert reputation(nodes[10]) > reputation(node(failed_tasks=1))
+
+
+def test_a_node_that_fails_most_tasks_gets_no_second_chance():
+    bad = Candidate(2, node(completed_tasks=0, failed_tasks=4))
+    good = Candidate(1, node(completed_tasks=10))
+    last = {1: 100.0}
+    assert choose(REQ, [good, bad], {}, last, NOW, SILENCE) == 1

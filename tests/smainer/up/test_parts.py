@@ -81,3 +81,15 @@ def test_another_network_runs_one_provider_signed_by_the_environment():
 def test_options_that_cannot_make_a_network_are_refused(options, message):
     with pytest.raises(PlanError, match=message):
         plan(options)
+
+
+def test_the_summary_line_lists_statuses_in_lifecycle_order():
+    from smainer.up.service import summary
+
+    stats = {
+        "tasks_by_status": {"cancelled": 1, "completed": 8, "open": 2, "expired": 0},
+        "nodes_active": 2,
+        "nodes_total": 3,
+        "indexed_block": 40,
+    }
+    assert summary(stats) == "tasks: 2 open, 8 completed, 1 cancelled · nodes active 2/3 · block 40"

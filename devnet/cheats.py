@@ -1,0 +1,174 @@
+"""starknet-devnet's cheats: minting, moving time, aborting blocks, and predeploying contracts.
+
+None of them exists on Starknet; each changes the chain as a devnet user expects from
+starknet-devnet's documentation (``website/docs``: balance, blocks, starknet-time), and leaves a
+trace a client can follow: a mint is a recorded INVOKE with a ``Transfer`` event, time moves by
+mining a block, an abort queues a :class:`~devnet.models.Reorg` for subscribers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from starknet_py.hash.selector import get_selector_from_name
+
+from devnet.codec import BlockId, parse_broadcasted
+from devnet.engine_errors import call_error
+from devnet.errors import BlockNotFoundError, InvalidParamsError
+from devnet.genesis import MINTER_ADDRESS
+from devnet.journal import JournalingChain
+from devnet.models import Block, ExecutionResources, Receipt, Reorg, TransactionTrace
+from devnet.models import TransactionType as TxType
+from devnet.reads import resolve, token_of
+from devnet.record import ChainRecord, Located
+from devnet.sealing import include, seal
+from devnet.transactions import balance_of, invocation
+from smainer.engine import EngineError, Snapshot
+
+__all__ = ["abort_blocks", "increase_time", "mint", "predeploy", "set_time"]
+
+_MINT_SELECTOR = get_selector_from_name("mint")
+
+
+def mint(
+    record: ChainRecord, address: int, amount: int, unit: str, *, mine: bool
+) -> tuple[int, Located]:
+    """``devnet_mint``: the token's ``mint`` as a recorded INVOKE from the minter.
+
+    Returns the new balance and the transaction (fee 0, a ``Transfer`` event from 0).
+    """
+    if unit not in ("FRI", "WEI"):
+        raise InvalidParamsError(f"unit must be FRI or WEI, got {unit!r}")
+    if not 0 <= amount < 2**256:
+        raise InvalidParamsError("amount must be a u256")
+    token = token_of(unit)
+    chain = record.chain
+    nonce = chain.get_nonce(MINTER_ADDRESS)
+    inner = [address, amount % 2**128, amount >> 128]
+    calldata = [1, token, _MINT_SELECTOR, len(inner), *inner]
+    tx = parse_broadcasted(
+        {
+            "type": "INVOKE",
+            "version": "0x3",
+            "sender_address": hex(MINTER_ADDRESS),
+            "calldata": [hex(value) for value in calldata],
+            "signature": [],
+            "nonce": hex(nonce),
+            "resource_bounds": {},
+            "tip": "0x0",
+            "paymaster_data": [],
+            "account_deployment_data": [],
+            "nonce_data_availability_mode": "L1",
+            "fee_data_availability_mode": "L1",
+        },
+        record.chain_id,
+    ).tx
+    record.refresh_pending_time()
+    mark = chain.mark()
+    try:
+        result = chain.invoke(token, "mint", inner, caller=MINTER_ADDRESS)
+    except EngineError as err:
+        raise call_error(err) from None
+    chain.set_nonce(MINTER_ADDRESS, nonce + 1)
+    receipt = Receipt(
+        transaction_hash=tx.transaction_hash,
+        type=TxType.INVOKE,
+        actual_fee=0,
+        execution_resources=ExecutionResources(),
+        events=tuple(result.events),
+    )
+    trace = TransactionTrace(
+        type=TxType.INVOKE,
+        execution_resources=ExecutionResources(),
+        state_diff=chain.diff(mark),
+        execute=invocation(chain, token, "mint", inner, result, caller=MINTER_ADDRESS),
+    )
+    located = Located(tx, receipt, trace, chain.block.number, len(record.pending))
+    new_balance = balance_of(chain, token, address)
+    include(record, located, mine=mine)
+    return new_balance, located
+
+
+def set_time(record: ChainRecord, timestamp: int, *, generate_block: bool) -> Block | None:
+    """``devnet_setTime``: time continues from ``timestamp``; mines a block at it unless told
+    not to, in which case the next block (and what runs before it) gets that time."""
+    record.clock.set(timestamp)
+    if generate_block:
+        return seal(record)
+    record.chain.set_block(timestamp=timestamp)
+    return None
+
+
+def increase_time(record: ChainRecord, seconds: int) -> Block:
+    """``devnet_increaseTime``: move time forward for good and mine a block."""
+    record.clock.advance(seconds)
+    return seal(record)
+
+
+def abort_blocks(record: ChainRecord, starting_block_id: BlockId) -> list[Block]:
+    """``devnet_abortBlocks``: undo blocks from ``starting_block_id`` to the latest.
+
+    A pre-confirmed block with transactions is mined first and aborted with the rest (as
+    starknet-devnet does). The genesis block cannot be aborted. Aborted blocks and their
+    transactions are forgotten; the live state is rebuilt from the history on a new chain.
+    """
+    if record.pending:
+        seal(record)
+    first = resolve(record, starting_block_id)
+    if first >= len(record.blocks):
+        raise BlockNotFoundError()
+    if first == 0:
+        raise InvalidParamsError("the genesis block cannot be aborted")
+    aborted = record.blocks[first:]
+    record.blocks = record.blocks[:first]
+    for block in reversed(aborted):
+        record.history.truncate(block.number, block.state_diff)
+        for tx_hash in block.transactions:
+            record.located.pop(tx_hash, None)
+        record.block_numbers.pop(block.block_hash or 0, None)
+    latest = record.blocks[-1]
+    chain = JournalingChain(record.block_context(latest.number + 1, record.clock.now()))
+    chain.restore(Snapshot(data=record.history.state_at(latest.number), block=chain.block))
+    record.chain = chain
+    record.pending_mark = 0
+    record.outbox.append(
+        Reorg(
+            starting_block_number=aborted[0].number,
+            starting_block_hash=aborted[0].block_hash or 0,
+            ending_block_number=aborted[-1].number,
+            ending_block_hash=aborted[-1].block_hash or 0,
+        )
+    )
+    return aborted
+
+
+def predeploy(
+    record: ChainRecord,
+    class_hash: int,
+    constructor_calldata: Sequence[int],
+    *,
+    sierra: dict[str, Any] | None,
+    casm: dict[str, Any] | None,
+    compiled_class_hash: int | None,
+    salt: int,
+    address: int | None,
+    mine: bool,
+) -> int:
+    """Declare (if ``casm`` is given) and deploy a contract without a transaction.
+
+    A cheat for banners, demos and tests (the marketplace's Token and Escrow): the changes go
+    into the pre-confirmed block's state diff, mined at once if ``mine``. Returns the address
+    (Starknet's, from deployer 0, unless ``address`` is given).
+    """
+    record.refresh_pending_time()
+    chain = record.chain
+    try:
+        if casm is not None:
+            chain.declare(class_hash, casm, sierra, compiled_class_hash=compiled_class_hash)
+        deployed = chain.deploy(class_hash, constructor_calldata, salt=salt, address=address)
+    except EngineError as err:
+        raise call_error(err) from None
+    if mine:
+        seal(record)
+    return deployed.address
