@@ -6,7 +6,7 @@ One job per module:
 * :mod:`devnet.record` -- the chain's data in one record; :mod:`devnet.rollback` -- restoring it;
 * :mod:`devnet.sealing` -- the pre-confirmed block and mining; :mod:`devnet.clock` -- time;
 * :mod:`devnet.reads` -- reads at any block; :mod:`devnet.simulation` -- calls and estimates;
-* :mod:`devnet.cheats` -- mint, time, aborts, predeploys;
+* :mod:`devnet.cheats` -- mint, time, aborts, predeploys, impersonation, gas prices;
 * :mod:`devnet.engine_errors` -- engine failures as spec errors;
 * :mod:`devnet.access` -- who may call it (Origin and Host allow-lists);
 * :mod:`devnet.transactions` -- the v3 flow: nonce, fee checks, validate, execute, fee transfer;

@@ -22,7 +22,7 @@ class PredeployedContract:
     class_hash: int
 
 
-def felt(value: int) -> str:
+def _hex(value: int) -> str:
     """A felt as starknet-devnet prints it: ``0x`` and 64 hex digits."""
     return f"0x{value:064x}"
 
@@ -45,22 +45,22 @@ def render_banner(
     for contract in contracts:
         lines += [
             f"Predeployed {contract.name}",
-            f"Address: {felt(contract.address)}",
-            f"Class Hash: {felt(contract.class_hash)}",
+            f"Address: {_hex(contract.address)}",
+            f"Class Hash: {_hex(contract.class_hash)}",
             "",
         ]
     lines += [f"Chain ID: {chain_id} ({chain_id_hex(chain_id)})", ""]
     for account in accounts:
         lines += [
-            f"| Account address |  {felt(account.address)}",
-            f"| Private key     |  {felt(account.private_key)}",
-            f"| Public key      |  {felt(account.public_key)}",
+            f"| Account address |  {_hex(account.address)}",
+            f"| Private key     |  {_hex(account.private_key)}",
+            f"| Public key      |  {_hex(account.public_key)}",
             "",
         ]
     if accounts:
         balance = accounts[0].initial_balance
         lines += [
-            f"Predeployed accounts using class with hash: {felt(account_class_hash)}",
+            f"Predeployed accounts using class with hash: {_hex(account_class_hash)}",
             f"Initial balance of each account: {balance} WEI and FRI",
         ]
     lines += [

@@ -1,14 +1,17 @@
-"""starknet-devnet's cheats: minting, moving time, aborting blocks, and predeploying contracts.
+"""starknet-devnet's cheats: minting, moving time, aborting blocks, predeploying contracts,
+impersonating accounts and setting gas prices.
 
 None of them exists on Starknet; each changes the chain as a devnet user expects from
 starknet-devnet's documentation (``website/docs``: balance, blocks, starknet-time), and leaves a
 trace a client can follow: a mint is a recorded INVOKE with a ``Transfer`` event, time moves by
-mining a block, an abort queues a :class:`~devnet.models.Reorg` for subscribers.
+mining a block, an abort queues a :class:`~devnet.models.Reorg` for subscribers, new gas prices
+show in the next block's header.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from starknet_py.hash.selector import get_selector_from_name
@@ -18,7 +21,7 @@ from devnet.engine_errors import call_error
 from devnet.errors import BlockNotFoundError, InvalidParamsError
 from devnet.genesis import MINTER_ADDRESS
 from devnet.journal import JournalingChain
-from devnet.models import Block, ExecutionResources, Receipt, Reorg, TransactionTrace
+from devnet.models import Block, ExecutionResources, GasPrices, Receipt, Reorg, TransactionTrace
 from devnet.models import TransactionType as TxType
 from devnet.reads import resolve, token_of
 from devnet.record import ChainRecord, Located
@@ -26,7 +29,16 @@ from devnet.sealing import include, seal
 from devnet.transactions import balance_of, invocation
 from smainer.engine import EngineError, Snapshot
 
-__all__ = ["abort_blocks", "increase_time", "mint", "predeploy", "set_time"]
+__all__ = [
+    "abort_blocks",
+    "impersonate",
+    "increase_time",
+    "mint",
+    "predeploy",
+    "set_auto_impersonate",
+    "set_gas_price",
+    "set_time",
+]
 
 _MINT_SELECTOR = get_selector_from_name("mint")
 
@@ -172,3 +184,46 @@ def predeploy(
     if mine:
         seal(record)
     return deployed.address
+
+
+def impersonate(record: ChainRecord, address: int, *, on: bool) -> None:
+    """``devnet_impersonateAccount`` (``on``) / ``devnet_stopImpersonateAccount``.
+
+    Transactions from an impersonated sender skip ``__validate*__`` (any signature, or none,
+    passes) but keep the nonce, fee-bound and balance checks, as starknet-devnet's do. Unlike
+    starknet-devnet, which impersonates only accounts of a forked network, any address may be
+    impersonated here (there is no fork): a local account too, or a deploy-account's address.
+    Stopping an address that is not impersonated is a no-op, as it is there.
+    """
+    if on:
+        record.impersonated = record.impersonated | {address}
+    else:
+        record.impersonated = record.impersonated - {address}
+
+
+def set_auto_impersonate(record: ChainRecord, *, on: bool) -> None:
+    """``devnet_autoImpersonate`` (``on``) / ``devnet_stopAutoImpersonate``: every sender is
+    impersonated (starknet-devnet: every sender absent from the local state, i.e. of the fork)."""
+    record.auto_impersonate = on
+
+
+def set_gas_price(
+    record: ChainRecord, changes: Mapping[str, int], *, generate_block: bool
+) -> GasPrices:
+    """``devnet_setGasPrice``: new prices (fields of :class:`GasPrices`) for the block being
+    built, its transactions and fee estimates from now on; mined at once if ``generate_block``.
+
+    As in starknet-devnet, the next mined block's header carries the new prices; transactions
+    already in the pre-confirmed block keep the fee they were charged.
+    """
+    before = record.prices
+    record.prices = replace(before, **changes)
+    try:
+        block = record.chain.block
+        record.chain.set_block(record.block_context(block.number, block.timestamp))
+        if generate_block:
+            seal(record)
+    except BaseException:
+        record.prices = before  # the rest of the record is restored by devnet.rollback
+        raise
+    return record.prices

@@ -66,6 +66,7 @@ __all__ = [
     "casm_json",
     "check_class_limits",
     "contract_class_json",
+    "declared_class_hash",
     "emitted_event_json",
     "event_json",
     "fee_estimate_json",
@@ -79,7 +80,6 @@ __all__ = [
     "prices_of",
     "receipt_json",
     "resources_json",
-    "sierra_class_hash",
     "state_diff_json",
     "trace_json",
     "transaction_json",
@@ -312,7 +312,7 @@ def _parse_declare(tx: Mapping[str, Any], chain_id: int, name: str) -> Broadcast
     )
     contract_class = dict(_object(_field(tx, "contract_class", name), f"{name}.contract_class"))
     check_class_limits(contract_class, f"{name}.contract_class")
-    class_hash = sierra_class_hash(contract_class, f"{name}.contract_class")
+    class_hash = declared_class_hash(contract_class, f"{name}.contract_class")
     deployment = parse_felts(
         tx.get("account_deployment_data", []), f"{name}.account_deployment_data"
     )
@@ -382,8 +382,9 @@ def check_class_limits(contract_class: Mapping[str, Any], name: str = "contract_
         raise reject(ContractClassSizeTooLargeError, f"{name}: {len(program)} Sierra felts")
 
 
-def sierra_class_hash(contract_class: Mapping[str, Any], name: str = "contract_class") -> int:
-    """The class hash of a spec ``CONTRACT_CLASS`` (ABI as a string), via starknet-py.
+def declared_class_hash(contract_class: Mapping[str, Any], name: str = "contract_class") -> int:
+    """The class hash of a spec ``CONTRACT_CLASS`` as a client sent it (ABI as a string, params
+    checked), via starknet-py; :func:`smainer.class_hash.sierra_class_hash` hashes our artifacts.
 
     Hashing a large Sierra program takes seconds in Python, and the same class arrives several
     times (estimate, simulate, declare), so results are memoized by the class's content.
@@ -646,7 +647,11 @@ def prices_of(prices: GasPrices) -> Json:
 
 
 def invocation_json(call: Invocation) -> Json:
-    """Spec ``FUNCTION_INVOCATION``; the engine flattens nested calls, so ``calls`` is empty."""
+    """Spec ``FUNCTION_INVOCATION``, its nested calls included.
+
+    ``is_reverted`` is always false: an inner call that fails reverts the whole top-level call
+    here (the engine does not let a contract catch it), so no failed call survives in a trace.
+    """
     return {
         "contract_address": hex(call.contract_address),
         "entry_point_selector": hex(call.entry_point_selector),
@@ -654,14 +659,16 @@ def invocation_json(call: Invocation) -> Json:
         "caller_address": hex(call.caller_address),
         "class_hash": hex(call.class_hash),
         "entry_point_type": call.entry_point_type,
-        "call_type": "CALL",
+        "call_type": call.call_type,
         "result": _hexes(call.result),
-        "calls": [],
+        "calls": [invocation_json(inner) for inner in call.calls],
         "events": [
-            {"order": order, "keys": _hexes(e.keys), "data": _hexes(e.data)}
-            for order, e in enumerate(call.events)
+            {"order": order, "keys": _hexes(event.keys), "data": _hexes(event.data)}
+            for order, event in call.ordered_events()
         ],
-        "messages": [{"order": order, **message_json(m)} for order, m in enumerate(call.messages)],
+        "messages": [
+            {"order": order, **message_json(message)} for order, message in call.ordered_messages()
+        ],
         "execution_resources": {"l1_gas": 0, "l2_gas": call.l2_gas},
         "is_reverted": False,
     }

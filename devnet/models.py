@@ -284,10 +284,13 @@ class Reorg:
 
 @dataclass(frozen=True)
 class Invocation:
-    """One top-level call of a tx, for traces (spec ``FUNCTION_INVOCATION``).
+    """One call of a tx's call tree, for traces (spec ``FUNCTION_INVOCATION``).
 
-    The engine flattens the call tree, so nested calls are not itemized: the events, messages
-    and resources of the whole tree are reported on the top-level call.
+    ``events`` and ``messages`` are this call's own, ``event_orders`` and ``message_orders`` their
+    orders within the top-level call; ``calls`` are the calls it made, each nested the same way
+    (the account's ``__execute__`` calling the escrow calling the token). ``l2_gas`` covers the
+    subtree. A trace loaded from a dump of an older devnet has no ``calls`` and the whole tree's
+    events on the top call, with no orders: :meth:`tree_events` reads both alike.
     """
 
     contract_address: int
@@ -300,6 +303,35 @@ class Invocation:
     events: tuple[Event, ...]
     messages: tuple[L2ToL1Message, ...]
     l2_gas: int
+    calls: tuple[Invocation, ...] = ()
+    call_type: str = "CALL"
+    """``CALL``, or ``LIBRARY_CALL`` for a library call."""
+    event_orders: tuple[int, ...] = ()
+    message_orders: tuple[int, ...] = ()
+
+    def ordered_events(self) -> list[tuple[int, Event]]:
+        """This call's own events with their orders (positions where no order was kept)."""
+        orders = self.event_orders or range(len(self.events))
+        return list(zip(orders, self.events, strict=True))
+
+    def ordered_messages(self) -> list[tuple[int, L2ToL1Message]]:
+        """This call's own messages with their orders (positions where no order was kept)."""
+        orders = self.message_orders or range(len(self.messages))
+        return list(zip(orders, self.messages, strict=True))
+
+    def walk(self) -> list[Invocation]:
+        """This call and every call under it, depth first."""
+        return [self, *(inner for call in self.calls for inner in call.walk())]
+
+    def tree_events(self) -> list[Event]:
+        """Every event of the subtree in emission order, as a receipt lists them."""
+        pairs = [pair for call in self.walk() for pair in call.ordered_events()]
+        return [event for _, event in sorted(pairs, key=lambda pair: pair[0])]
+
+    def tree_messages(self) -> list[L2ToL1Message]:
+        """Every L2->L1 message of the subtree in the order they were sent."""
+        pairs = [pair for call in self.walk() for pair in call.ordered_messages()]
+        return [message for _, message in sorted(pairs, key=lambda pair: pair[0])]
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,12 @@ class ChainRecord:
     """The pre-confirmed block's transactions, in order."""
     pending_mark: Mark = 0
     outbox: list[Notification] = field(default_factory=list)
+    lite_mode: bool = False
+    """``--lite-mode``: blocks are sealed without hashing (:func:`devnet.sealing.seal`)."""
+    impersonated: frozenset[int] = frozenset()
+    """Senders whose ``__validate*__`` is skipped (``devnet_impersonateAccount``)."""
+    auto_impersonate: bool = False
+    """Every sender is impersonated (``devnet_autoImpersonate``)."""
 
     @property
     def latest(self) -> Block:
@@ -105,7 +111,11 @@ class ChainRecord:
     def environment(self) -> Environment:
         """Where transactions pay their fees (STRK, to the sequencer) and at what prices."""
         return Environment(
-            fee_token=STRK_ADDRESS, sequencer=DEFAULT_SEQUENCER_ADDRESS, prices=self.prices
+            fee_token=STRK_ADDRESS,
+            sequencer=DEFAULT_SEQUENCER_ADDRESS,
+            prices=self.prices,
+            impersonated=self.impersonated,
+            auto_impersonate=self.auto_impersonate,
         )
 
     def refresh_pending_time(self) -> None:

@@ -13,6 +13,9 @@ its state diff in the history and opens the next block.
   Poseidon hash over the block's items, not a Patricia trie root.
 * State roots: ``new_root = poseidon([old_root, state-diff commitment])`` (genesis from 0): a
   deterministic fingerprint of the state history, not a Patricia root; no storage proofs.
+* Lite mode (``--lite-mode``, starknet-devnet's): a block's hash is its number, and its
+  commitments and state root are 0 (the Poseidon hashing is skipped: ~1 ms per empty block,
+  ~2 ms per block of one transfer, in Python); transactions run exactly as without it.
 """
 
 from __future__ import annotations
@@ -126,10 +129,21 @@ def _sealed(pending: Block, receipts: list[Receipt]) -> Block:
     )
 
 
+def _sealed_lite(pending: Block, receipts: list[Receipt]) -> Block:
+    """``pending`` as lite mode mines it: its number as hash, no commitments, no new root."""
+    return replace(
+        pending,
+        block_hash=pending.number,
+        new_root=pending.old_root,
+        event_count=sum(len(receipt.events) for receipt in receipts),
+    )
+
+
 def seal(record: ChainRecord) -> Block:
     """Mine the pre-confirmed block (empty or not), open the next one, queue a NewBlock."""
     record.refresh_pending_time()
-    block = _sealed(pending_block(record), [located.receipt for located in record.pending])
+    sealed = _sealed_lite if record.lite_mode else _sealed
+    block = sealed(pending_block(record), [located.receipt for located in record.pending])
     # Appended before its diff is recorded: a rollback then undoes a half-recorded block too.
     record.blocks.append(block)
     record.history.record(block.number, block.state_diff, record.chain.state.classes)

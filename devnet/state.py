@@ -33,7 +33,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -152,7 +152,12 @@ class Devnet:
             initial_balance=self.settings.initial_balance,
         )
         record = ChainRecord(
-            chain_id=self.chain_id, prices=prices, genesis=genesis, chain=chain, clock=clock
+            chain_id=self.chain_id,
+            prices=prices,
+            genesis=genesis,
+            chain=chain,
+            clock=clock,
+            lite_mode=self.settings.lite_mode,
         )
         sealing.seal(record)
         rollback.commit(record)
@@ -254,7 +259,7 @@ class Devnet:
             "block_generation_on": (
                 "transaction" if self.mine_per_tx else (settings.block_time or "demand")
             ),
-            "lite_mode": False,
+            "lite_mode": settings.lite_mode,
             "state_archive": "full",
             "fork_config": {"url": None, "block_number": None},
             "server_config": {
@@ -267,6 +272,50 @@ class Devnet:
             "eth_erc20_class_hash": hex(self._record.genesis.token_class_hash),
             "strk_erc20_class_hash": hex(self._record.genesis.token_class_hash),
         }
+
+    @_locked
+    def status(self) -> dict[str, Any]:
+        """``devnet_getStatus`` (not in starknet-devnet): what a client may want to know at a
+        glance about this devnet's chain, block production and cheats."""
+        record = self._record
+        return {
+            "starknet_version": STARKNET_VERSION,
+            "chain_id": self.settings.chain_id,
+            "block_number": record.latest.number,
+            "pre_confirmed_transactions": len(record.pending),
+            "block_generation_on": (
+                "transaction" if self.mine_per_tx else (self.settings.block_time or "demand")
+            ),
+            "block_time": self.settings.block_time,
+            "lite_mode": record.lite_mode,
+            "auto_impersonate": record.auto_impersonate,
+            "impersonated_accounts": [hex(a) for a in sorted(record.impersonated)],
+        }
+
+    # Impersonation and gas prices.
+
+    @_write
+    def impersonate_account(self, address: int) -> None:
+        """``devnet_impersonateAccount``: ``address``'s transactions skip ``__validate*__``
+        (:func:`devnet.cheats.impersonate`)."""
+        cheats.impersonate(self._record, address, on=True)
+
+    @_write
+    def stop_impersonating_account(self, address: int) -> None:
+        """``devnet_stopImpersonateAccount``: ``address`` is validated again."""
+        cheats.impersonate(self._record, address, on=False)
+
+    @_write
+    def set_auto_impersonate(self, on: bool) -> None:
+        """``devnet_autoImpersonate`` / ``devnet_stopAutoImpersonate``: every sender, or none
+        but those impersonated one by one."""
+        cheats.set_auto_impersonate(self._record, on=on)
+
+    @_write
+    def set_gas_price(self, changes: Mapping[str, int], *, generate_block: bool) -> GasPrices:
+        """``devnet_setGasPrice``: ``changes`` are :class:`GasPrices` fields; returns the prices
+        now in force (:func:`devnet.cheats.set_gas_price`)."""
+        return cheats.set_gas_price(self._record, changes, generate_block=generate_block)
 
     # Time and blocks.
 
@@ -515,3 +564,4 @@ class Devnet:
             prices=self.prices,
             wall=self._clock,
         )
+        self._record.lite_mode = self.settings.lite_mode

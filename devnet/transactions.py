@@ -52,6 +52,7 @@ from devnet.models import (
 )
 from devnet.rejections import reject
 from smainer.engine import (
+    CallNode,
     CallResult,
     Chain,
     EntryPointNotFoundError,
@@ -81,6 +82,15 @@ class Environment:
     fee_token: int
     sequencer: int
     prices: GasPrices
+    impersonated: frozenset[int] = frozenset()
+    """Senders impersonated with ``devnet_impersonateAccount``: their ``__validate*__`` is
+    skipped (no signature needed); nonce, fee bounds and balance are still checked."""
+    auto_impersonate: bool = False
+    """``devnet_autoImpersonate``: every sender is impersonated."""
+
+    def impersonates(self, sender: int) -> bool:
+        """Whether ``sender``'s transactions skip validation (starknet-devnet's impersonation)."""
+        return self.auto_impersonate or sender in self.impersonated
 
 
 @dataclass(frozen=True)
@@ -138,9 +148,29 @@ def _context(tx: InvokeTransaction | DeclareTransaction | DeployAccountTransacti
     )
 
 
-def _l2_gas_of(result: CallResult) -> int:
+def _l2_gas_of(result: CallResult | CallNode) -> int:
     return result.steps * fees.L2_GAS_PER_STEP + sum(
         count * fees.BUILTIN_L2_GAS.get(name, 0) for name, count in result.builtins.items()
+    )
+
+
+def _nested(node: CallNode) -> Invocation:
+    """The engine's call tree as the trace's, each call with its own events and messages."""
+    return Invocation(
+        contract_address=node.contract_address,
+        entry_point_selector=node.entry_point_selector,
+        calldata=tuple(node.calldata),
+        caller_address=node.caller_address,
+        class_hash=node.class_hash,
+        entry_point_type=node.entry_point_type.value,
+        result=tuple(node.retdata),
+        events=tuple(event for _, event in node.events),
+        messages=tuple(message for _, message in node.l2_to_l1_messages),
+        l2_gas=_l2_gas_of(node),
+        calls=tuple(_nested(inner) for inner in node.calls),
+        call_type=node.call_type,
+        event_orders=tuple(order for order, _ in node.events),
+        message_orders=tuple(order for order, _ in node.l2_to_l1_messages),
     )
 
 
@@ -154,6 +184,9 @@ def invocation(
     caller: int = 0,
     entry_point_type: str = "EXTERNAL",
 ) -> Invocation:
+    """The trace of a top-level call: nested as it ran when the engine kept its call tree."""
+    if result.tree is not None:
+        return _nested(result.tree)
     return Invocation(
         contract_address=address,
         entry_point_selector=to_selector(selector),
@@ -293,7 +326,7 @@ def _invoke(
     if mode.charge_fee:
         _check_fee(chain, tx, env, run.data_felts)
     context = _context(tx)
-    if mode.validate:
+    if mode.validate and not env.impersonates(sender):
         _validate(chain, run, "__validate__", tx.calldata, context)
     _bump_nonce(chain, sender, tx.nonce)
     run.execute_mark = chain.mark()
@@ -333,7 +366,7 @@ def _declare(
     _check_nonce(chain, sender, tx.nonce, mode)
     if mode.charge_fee:
         _check_fee(chain, tx, env, run.data_felts)
-    if mode.validate:
+    if mode.validate and not env.impersonates(sender):
         _validate(chain, run, "__validate_declare__", [tx.class_hash], _context(tx))
     compiled = compile_class(tx.class_hash, contract_class)
     if not compiled.matches(tx.compiled_class_hash):
@@ -394,7 +427,7 @@ def _deploy_account(
         deployed.result,
         entry_point_type="CONSTRUCTOR",
     )
-    if mode.validate:
+    if mode.validate and not env.impersonates(address):
         _validate(
             chain,
             run,
@@ -482,8 +515,8 @@ def _undo_execution(chain: JournalingChain, run: _Run, reason: str) -> None:
     if run.execute_mark is not None:
         chain.rollback(run.execute_mark)
     kept = [call for call in (run.constructor, run.validate) if call is not None]
-    run.events = [event for call in kept for event in call.events]
-    run.messages = [message for call in kept for message in call.messages]
+    run.events = [event for call in kept for event in call.tree_events()]
+    run.messages = [message for call in kept for message in call.tree_messages()]
     run.execute = None
     run.revert_reason = run.revert_reason or reason
 

@@ -18,8 +18,8 @@ from indexer.pipeline import EventPipeline
 from indexer.runner import Indexer, IndexerConfig
 from indexer.source import Finality, RpcSource
 from indexer.store import DuckDBStore, open_store
-from smainer.chain.manifest import read_manifest
-from smainer.chain.networks import Network
+from smainer.network.manifest import read_manifest
+from smainer.network.networks import Network
 
 if TYPE_CHECKING:
     from indexer.apibara_source import ApibaraSource

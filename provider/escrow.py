@@ -22,8 +22,8 @@ from starknet_py.net.full_node_client import FullNodeClient
 from provider.errors import CallRevertedError
 from provider.retry import DEFAULT_BACKOFF, Backoff, retrying
 from smainer.artifacts import load_contract
-from smainer.chain.manifest import Manifest, manifest_path, read_manifest
 from smainer.events import DecodedEvent, EventDecoder
+from smainer.network.manifest import Manifest, manifest_path, read_manifest
 
 U128 = 1 << 128
 CONTRACT_ERROR = 40

@@ -1,7 +1,7 @@
 """Connecting a command to a market: the network, its manifest, a reader and a signing account.
 
 Shared by ``smainer provider``, ``smainer scheduler`` and ``smainer task``. The account is the
-core's :func:`smainer.chain.accounts.load_account` (``SMAINER_ACCOUNT_ADDRESS`` with a keystore
+core's :func:`smainer.network.accounts.load_account` (``SMAINER_ACCOUNT_ADDRESS`` with a keystore
 or key; never a flag), or on a devnet the predeployed account ``devnet_account``. On a devnet,
 transactions carry fixed generous resource bounds instead of a fee estimate each.
 """
@@ -12,17 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import ClientError as HttpError
-from starknet_py.net.account.account import Account
 from starknet_py.net.full_node_client import FullNodeClient
-from starknet_py.net.signer.key_pair import KeyPair
 
 from provider.errors import ProviderError, RpcUnavailableError
 from provider.escrow import EscrowReader, load_market
 from provider.transactions import DEVNET_BOUNDS, Sender
-from smainer.chain.accounts import load_account, predeployed_accounts
-from smainer.chain.errors import ChainError
-from smainer.chain.networks import resolve_network
 from smainer.config import Settings
+from smainer.network.accounts import load_account, predeployed_accounts, signing_account
+from smainer.network.errors import ChainError
+from smainer.network.networks import resolve_network
 
 
 @dataclass(frozen=True)
@@ -51,7 +49,7 @@ async def open_session(
 
 
 async def open_sender(
-    session: Session, settings: Settings, devnet_account: int | None = None, poll: float = 1.0
+    session: Session, settings: Settings, devnet_account: int | None = None, poll: float = 0.25
 ) -> tuple[Sender, str]:
     """The signing account and a description of where its key came from (never the key)."""
     client = session.reader.client
@@ -61,11 +59,8 @@ async def open_sender(
         if not accounts or not 0 <= devnet_account < len(accounts):
             raise ProviderError(f"no predeployed devnet account {devnet_account}")
         chosen = accounts[devnet_account]
-        account = Account(
-            address=chosen["address"],
-            client=client,
-            key_pair=KeyPair.from_private_key(int(chosen["private_key"], 16)),
-            chain=session.chain_id,
+        account = signing_account(
+            chosen["address"], int(chosen["private_key"], 16), client, session.chain_id
         )
         source = f"{chosen['address']} (devnet predeployed account {devnet_account})"
     else:

@@ -89,7 +89,7 @@ class Sender:
         chain_id: int,
         *,
         resource_bounds: ResourceBoundsMapping | None = None,
-        poll_interval: float = 1.0,
+        poll_interval: float = 0.25,
         wait_timeout: float = 600.0,
         backoff: Backoff = DEFAULT_BACKOFF,
     ) -> None:
@@ -98,6 +98,8 @@ class Sender:
         self.resource_bounds = resource_bounds
         """Fixed bounds, or ``None`` to estimate each transaction's fee (real networks)."""
         self.poll_interval = poll_interval
+        """``wait_for_tx``'s check interval, which it also sleeps after seeing the tx accepted,
+        before fetching the receipt: keep it short (its default, 2 s, dominates a devnet tx)."""
         self.wait_timeout = wait_timeout
         """Seconds :meth:`wait` waits for a transaction to be accepted."""
         self.backoff = backoff

@@ -21,7 +21,7 @@ from pathlib import Path
 from smainer.demo import REQUIREMENTS
 from smainer.engine import CallResult, speedups
 from smainer.payload import encode_json, payload_hash
-from smainer.sandbox import ONE_TOKEN, Marketplace, deploy_marketplace
+from smainer.sandbox import ONE_TOKEN, Marketplace, deploy_sandbox
 
 USER, NODE = 0xA11, 0xB0D
 PAYLOAD = encode_json({"algorithm": "matrix_multiplication", "matrix_a": [[1, 2], [3, 4]]})
@@ -156,7 +156,7 @@ def main() -> int:
     args = parser.parse_args()
 
     print("deploying the marketplace on an in-process chain ...", flush=True)
-    market = deploy_marketplace()
+    market = deploy_sandbox()
     fast = measure(market, args.repeat)
     with speedups.disabled():
         stock = measure(market, args.repeat)

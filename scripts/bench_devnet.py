@@ -1,20 +1,32 @@
-"""End-to-end ``create_task`` throughput against the devnet, through starknet-py.
+"""Devnet throughput against stock cairo-lang and starknet-devnet, measured in one run.
 
-    .venv/bin/python scripts/bench_devnet.py [--tasks 30] [--port 0]
+    .venv/bin/python scripts/bench_devnet.py [--count 40] [--tasks 20] [--mints 30]
+                                             [--soak MINUTES] [--no-stock]
 
-Starts ``smainer devnet`` on a free port, deploys the marketplace with ``smainer deploy``'s own
-code, then times ``create_task`` invokes end to end: sign, send, wait for the receipt (fixed
-resource bounds, so no estimate round trip). In the same run it times the same entry point as a
-plain cairo-lang ``ExecuteEntryPoint`` call (our engine with its speedups off, i.e. stock
-cairo-lang) and reports both per Cairo step, so the devnet's own overhead is visible.
-starknet-devnet (Rust) publishes about 7.7 transactions per second for comparable work.
+Starts ``smainer devnet`` twice on free ports, once as shipped and once on stock cairo-lang (the
+engine's speedups off: ``SMAINER_ENGINE_SPEEDUPS=0``), and on each times the same work:
+
+* small invokes (a one-unit STRK ``transfer``) through starknet.js 10.8, which signs in ~10 ms so
+  the devnet is what is measured (``scripts/bench_devnet/bench.mjs``; the package is installed
+  into that folder by ``npm ci`` on first use): *sequential* (send, wait for the receipt, next)
+  and *pipelined* (explicit nonces, all sent, then all awaited);
+* ``create_task`` of the marketplace (deployed with ``smainer deploy``'s code) through
+  starknet-py, signed by our fast signer, with its receipt polling set short;
+* ``devnet_mint`` calls: starknet-devnet's published measure (500 mints in ~65 s, ~7.7 tx/s).
+
+Every figure is printed beside the stock cairo-lang figure of the same transactions (the ratio
+is what to compare on a shared machine: both run under the same load) and starknet-devnet's 7.7.
+``--soak MINUTES`` then sends pipelined invokes to the shipped devnet for that long and reports
+its resident memory at the start and the end (starknet-devnet users report growth until it dies).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -22,6 +34,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from starknet_py.contract import Contract
@@ -29,22 +44,32 @@ from starknet_py.net.client_models import ResourceBounds, ResourceBoundsMapping
 from starknet_py.net.full_node_client import FullNodeClient
 from starknet_py.net.http_client import RpcHttpClient
 
-from smainer.chain.deploy import EscrowConfig, deploy_marketplace
-from smainer.chain.networks import Network
 from smainer.config import AccountSettings
 from smainer.demo import REQUIREMENTS
-from smainer.engine import speedups
+from smainer.network.accounts import load_account, predeployed_accounts
+from smainer.network.deploy import STRK_ADDRESS, EscrowConfig, deploy_marketplace
+from smainer.network.networks import Network
 from smainer.payload import encode_json
 from smainer.sandbox import ONE_TOKEN
-from smainer.sandbox import deploy_marketplace as deploy_in_process
 
 STARKNET_DEVNET_TPS = 7.7
+CLIENT_DIR = Path(__file__).with_name("bench_devnet")
 PAYLOAD = encode_json({"algorithm": "matrix_multiplication", "matrix_a": [[1, 2], [3, 4]]})
 BOUNDS = ResourceBoundsMapping(
     l1_gas=ResourceBounds(max_amount=0, max_price_per_unit=10**12),
     l1_data_gas=ResourceBounds(max_amount=10**5, max_price_per_unit=10**12),
     l2_gas=ResourceBounds(max_amount=10**9, max_price_per_unit=10**10),
 )
+POLL = 0.02  # starknet-py's wait_for_tx check interval (its default, 2 s, would dominate)
+
+
+@dataclass
+class Figures:
+    """What one devnet did: transactions per second by measure, and its resident memory."""
+
+    tps: dict[str, float] = field(default_factory=dict)
+    latency_ms: float | None = None
+    rss_mib: list[float] = field(default_factory=list)
 
 
 def _free_port() -> int:
@@ -53,13 +78,54 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start_devnet(port: int) -> subprocess.Popen[bytes]:
-    smainer = Path(sys.executable).with_name("smainer")
-    return subprocess.Popen(
-        [str(smainer), "devnet", "--port", str(port), "--accounts", "2"],
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def install_client() -> None:
+    """starknet.js into scripts/bench_devnet/node_modules (git-ignored), once."""
+    if (CLIENT_DIR / "node_modules" / "starknet" / "package.json").exists():
+        return
+    npm = shutil.which("npm")
+    if npm is None or shutil.which("node") is None:
+        raise SystemExit("bench_devnet: node and npm are needed for the starknet.js client")
+    command = "ci" if (CLIENT_DIR / "package-lock.json").exists() else "install"
+    print(f"installing starknet.js (npm {command} in {CLIENT_DIR}) ...", flush=True)
+    subprocess.run(
+        [npm, command, "--no-audit", "--no-fund", "--loglevel=error"], cwd=CLIENT_DIR, check=True
+    )
+
+
+@contextmanager
+def running_devnet(stock: bool) -> Iterator[tuple[str, int]]:
+    """A fresh ``smainer devnet`` (its URL and pid), stock cairo-lang if asked."""
+    port = _free_port()
+    env = dict(os.environ)
+    env["SMAINER_ENGINE_SPEEDUPS"] = "0" if stock else "1"
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("smainer")),
+            "devnet",
+            "--port",
+            str(port),
+            "--accounts",
+            "2",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env=env,
     )
+    try:
+        yield f"http://127.0.0.1:{port}/rpc", process.pid
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 async def _wait_alive(client: FullNodeClient, seconds: float = 120) -> None:
@@ -71,44 +137,54 @@ async def _wait_alive(client: FullNodeClient, seconds: float = 120) -> None:
         except Exception:
             if time.monotonic() > deadline:
                 raise
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(0.3)
 
 
-async def bench_mints(url: str, mints: int) -> float:
-    """Seconds for ``mints`` sequential ``devnet_mint`` calls: starknet-devnet's published measure
-    (500 mints in ~65 s) is of exactly these, so this line compares like with like."""
-    devnet = RpcHttpClient(url, method_prefix="devnet")
-    start = time.perf_counter()
-    for i in range(mints):
-        await devnet.call("mint", {"address": hex(0x1000 + i), "amount": 10**18, "unit": "FRI"})
-    return time.perf_counter() - start
+def node_invokes(url: str, account: dict[str, str], count: int, mode: str) -> float:
+    """Transactions per second of ``count`` small invokes by starknet.js, ``mode`` sequential or
+    pipelined (one untimed warm-up transaction first)."""
+    result = subprocess.run(
+        [
+            "node",
+            "bench.mjs",
+            url,
+            account["address"],
+            account["private_key"],
+            hex(STRK_ADDRESS),
+            str(count),
+            mode,
+        ],
+        cwd=CLIENT_DIR,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    if answer["reverted"]:
+        raise RuntimeError(f"{answer['reverted']} of the {mode} invokes reverted")
+    return count / float(answer["seconds"])
 
 
-async def bench_devnet(port: int, tasks: int, mints: int) -> tuple[float, list[float], float]:
-    """Seconds for ``tasks`` sequential create_task txs, each one's latency, and the mints."""
-    url = f"http://127.0.0.1:{port}/rpc"
+async def create_tasks(url: str, tasks: int) -> tuple[float, float]:
+    """Transactions per second and median latency (ms) of ``tasks`` sequential ``create_task``
+    through starknet-py: deploy the marketplace, approve, then sign, send and wait for each."""
     client = FullNodeClient(node_url=url)
-    await _wait_alive(client)
     with tempfile.TemporaryDirectory() as manifests:
         manifest = await deploy_marketplace(
             Network("devnet", url),
             AccountSettings(),
             EscrowConfig(),
             manifest_dir=Path(manifests),
-            progress=lambda message: print(f"  {message}", flush=True),
+            progress=lambda message: None,
         )
-    from smainer.chain.accounts import load_account
-
-    account = (
-        await load_account(client, url, AccountSettings(), int(manifest.chain_id, 16))
-    ).account
+    chain_id = int(manifest.chain_id, 16)
+    account = (await load_account(client, url, AccountSettings(), chain_id)).account
     token = await Contract.from_address(manifest.address("Token"), provider=account)
     escrow = await Contract.from_address(manifest.address("Escrow"), provider=account)
     approve = await token.functions["approve"].invoke_v3(
         escrow.address, 10**9 * ONE_TOKEN, resource_bounds=BOUNDS
     )
-    await approve.wait_for_acceptance(check_interval=0.05)
-
+    await approve.wait_for_acceptance(check_interval=POLL)
     latencies = []
     start = time.perf_counter()
     for _ in range(tasks):
@@ -116,79 +192,117 @@ async def bench_devnet(port: int, tasks: int, mints: int) -> tuple[float, list[f
         invoke = await escrow.functions["create_task"].invoke_v3(
             1, PAYLOAD, REQUIREMENTS, ONE_TOKEN, resource_bounds=BOUNDS
         )
-        await client.wait_for_tx(invoke.hash, check_interval=0.01)
+        await client.wait_for_tx(invoke.hash, check_interval=POLL, retries=10**5)
         latencies.append(time.perf_counter() - sent)
-    elapsed = time.perf_counter() - start
-    return elapsed, latencies, await bench_mints(url, mints)
+    return tasks / (time.perf_counter() - start), statistics.median(latencies) * 1000
 
 
-def bench_plain(runs: int) -> tuple[float, int]:
-    """Median seconds and steps of ``create_task`` as a stock ExecuteEntryPoint call."""
-    market = deploy_in_process()
-    market.fund(0xA11, 10**6 * ONE_TOKEN)
-    ready = market.chain.snapshot()
-    times, steps = [], 0
-    with speedups.disabled():
-        for _ in range(runs):
-            market.chain.restore(ready)
-            start = time.perf_counter()
-            result = market.escrow.invoke(
-                "create_task",
-                kind=1,
-                payload=PAYLOAD,
-                requirements=REQUIREMENTS,
-                amount=ONE_TOKEN,
-                caller=0xA11,
-            )
-            times.append(time.perf_counter() - start)
-            steps = result.steps
-    return statistics.median(times), steps
+async def mints(url: str, count: int) -> float:
+    """Transactions per second of ``count`` sequential ``devnet_mint`` calls."""
+    devnet = RpcHttpClient(url, method_prefix="devnet")
+    start = time.perf_counter()
+    for i in range(count):
+        await devnet.call("mint", {"address": hex(0x1000 + i), "amount": 10**18, "unit": "FRI"})
+    return count / (time.perf_counter() - start)
+
+
+async def _setup(url: str) -> dict[str, str]:
+    """Wait for the devnet; the invoking account (predeployed account 1), topped up for fees."""
+    await _wait_alive(FullNodeClient(node_url=url))
+    accounts = await predeployed_accounts(url)
+    assert accounts is not None, "not a devnet"
+    devnet = RpcHttpClient(url, method_prefix="devnet")
+    await devnet.call("mint", {"address": accounts[1]["address"], "amount": 10**24, "unit": "FRI"})
+    return accounts[1]
+
+
+def bench(stock: bool, args: argparse.Namespace) -> Figures:
+    label = "stock cairo-lang" if stock else "smainer"
+    figures = Figures()
+    with running_devnet(stock) as (url, pid):
+        invoker = asyncio.run(_setup(url))
+        figures.rss_mib.append(_rss_mib(pid))
+        print(f"[{label}] small invokes, sequential ...", flush=True)
+        figures.tps["sequential"] = node_invokes(url, invoker, args.count, "sequential")
+        print(f"[{label}] small invokes, pipelined ...", flush=True)
+        figures.tps["pipelined"] = node_invokes(url, invoker, args.count, "pipelined")
+        print(f"[{label}] create_task through starknet-py ...", flush=True)
+        figures.tps["create_task"], figures.latency_ms = asyncio.run(create_tasks(url, args.tasks))
+        if args.mints:
+            print(f"[{label}] devnet_mint ...", flush=True)
+            figures.tps["devnet_mint"] = asyncio.run(mints(url, args.mints))
+        figures.rss_mib.append(_rss_mib(pid))
+        if args.soak and not stock:
+            soak(url, pid, invoker, args.soak)
+    return figures
+
+
+def soak(url: str, pid: int, invoker: dict[str, str], minutes: float) -> None:
+    """Pipelined invokes for ``minutes``; the devnet's RSS at the start and the end."""
+    start_rss, start = _rss_mib(pid), time.monotonic()
+    print(
+        f"soak: {minutes:g} min of pipelined invokes, RSS at start {start_rss:.0f} MiB", flush=True
+    )
+    sent = 0
+    while time.monotonic() - start < minutes * 60:
+        node_invokes(url, invoker, 50, "pipelined")
+        sent += 51  # with the warm-up transaction
+        print(
+            f"  {sent} txs, {(time.monotonic() - start) / 60:.1f} min, RSS {_rss_mib(pid):.0f} MiB",
+            flush=True,
+        )
+    elapsed = time.monotonic() - start
+    end_rss = _rss_mib(pid)
+    print(
+        f"soak: {sent} txs in {elapsed / 60:.1f} min ({sent / elapsed:.2f} tx/s); RSS "
+        f"{start_rss:.0f} MiB at start, {end_rss:.0f} MiB at end ({end_rss - start_rss:+.0f} MiB)"
+    )
+
+
+def report(fast: Figures, stock: Figures | None, args: argparse.Namespace) -> None:
+    names = {
+        "sequential": f"small invokes, starknet.js, sequential ({args.count})",
+        "pipelined": f"small invokes, starknet.js, pipelined ({args.count})",
+        "create_task": f"create_task, starknet-py, sequential ({args.tasks})",
+        "devnet_mint": f"devnet_mint, sequential ({args.mints})",
+    }
+    print()
+    print(f"{'tx/s':<48} {'smainer':>8} {'stock':>8} {'x stock':>8} {'devnet-rs':>10}")
+    for key, name in names.items():
+        if key not in fast.tps:
+            continue
+        ours = fast.tps[key]
+        theirs = stock.tps[key] if stock else None
+        ratio = f"{ours / theirs:7.2f}x" if theirs else f"{'-':>8}"
+        print(
+            f"{name:<48} {ours:8.2f} {theirs if theirs else float('nan'):8.2f} {ratio} "
+            f"{STARKNET_DEVNET_TPS:>6} ({ours / STARKNET_DEVNET_TPS:.2f}x)"
+        )
+    if fast.latency_ms is not None:
+        stock_latency = f", stock {stock.latency_ms:.0f} ms" if stock and stock.latency_ms else ""
+        print(f"create_task latency median: {fast.latency_ms:.0f} ms{stock_latency}")
+    print(
+        f"devnet RSS: {fast.rss_mib[0]:.0f} -> {fast.rss_mib[-1]:.0f} MiB over the measures"
+        + (f" (stock {stock.rss_mib[0]:.0f} -> {stock.rss_mib[-1]:.0f} MiB)" if stock else "")
+    )
+    print(
+        "devnet-rs: starknet-devnet's published ~7.7 tx/s (500 mints in ~65 s); stock: the same "
+        "devnet with SMAINER_ENGINE_SPEEDUPS=0, measured in this run"
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", type=int, default=30, help="create_task txs to send")
-    parser.add_argument("--plain-runs", type=int, default=5, help="stock ExecuteEntryPoint runs")
-    parser.add_argument("--mints", type=int, default=50, help="devnet_mint calls to time")
+    parser.add_argument("--count", type=int, default=40, help="small invokes per mode")
+    parser.add_argument("--tasks", type=int, default=20, help="create_task transactions")
+    parser.add_argument("--mints", type=int, default=30, help="devnet_mint calls (0: none)")
+    parser.add_argument("--soak", type=float, default=0, metavar="MINUTES", help="soak minutes")
+    parser.add_argument("--no-stock", action="store_true", help="skip the stock cairo-lang run")
     args = parser.parse_args()
-
-    port = _free_port()
-    print(f"starting smainer devnet on port {port} ...", flush=True)
-    devnet = _start_devnet(port)
-    try:
-        elapsed, latencies, mint_seconds = asyncio.run(bench_devnet(port, args.tasks, args.mints))
-    finally:
-        devnet.send_signal(signal.SIGINT)
-        try:
-            devnet.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            devnet.kill()
-    print("timing a plain stock ExecuteEntryPoint create_task ...", flush=True)
-    plain_seconds, plain_steps = bench_plain(args.plain_runs)
-
-    tps = args.tasks / elapsed
-    per_tx = elapsed / args.tasks
-    print()
-    print(f"create_task via starknet-py -> smainer devnet: {args.tasks} txs in {elapsed:.1f} s")
-    print(f"  throughput      {tps:6.2f} tx/s   (starknet-devnet publishes ~{STARKNET_DEVNET_TPS})")
-    print(
-        f"  latency median  {statistics.median(latencies) * 1000:6.0f} ms   "
-        f"p90 {sorted(latencies)[int(0.9 * (len(latencies) - 1))] * 1000:.0f} ms"
-    )
-    print(
-        f"devnet_mint (starknet-devnet's measure): {args.mints} in {mint_seconds:.1f} s = "
-        f"{args.mints / mint_seconds:.2f} tx/s vs ~{STARKNET_DEVNET_TPS} "
-        f"({args.mints / mint_seconds / STARKNET_DEVNET_TPS:.2f}x)"
-    )
-    print(
-        f"plain stock ExecuteEntryPoint create_task: {plain_seconds * 1000:.0f} ms "
-        f"for {plain_steps} steps = {plain_seconds / plain_steps * 1e6:.1f} us/step"
-    )
-    print(f"  devnet: {per_tx / plain_steps * 1e6:.1f} us per step of create_task itself")
-    print(
-        f"  one devnet tx costs {per_tx / plain_seconds:.2f}x the plain stock call, while it also "
-        "validates the signature, charges the fee, mines a block and answers over HTTP"
-    )
+    install_client()
+    stock = None if args.no_stock else bench(True, args)
+    fast = bench(False, args)
+    report(fast, stock, args)
     return 0
 
 

@@ -241,9 +241,9 @@ async def bench_backfill(port: int, blocks: int, txs: int, where: Path) -> tuple
     from starknet_py.net.signer.key_pair import KeyPair
 
     from indexer import Indexer, IndexerConfig, RpcSource
-    from smainer.chain.deploy import EscrowConfig, deploy_marketplace
-    from smainer.chain.networks import Network
     from smainer.config import AccountSettings
+    from smainer.network.deploy import EscrowConfig, deploy_marketplace
+    from smainer.network.networks import Network
 
     url = f"http://127.0.0.1:{port}/rpc"
     client = FullNodeClient(node_url=url)

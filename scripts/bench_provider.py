@@ -52,9 +52,9 @@ from provider.machine import Capabilities
 from provider.scheduler import Scheduler, SchedulerConfig
 from provider.session import open_sender, open_session
 from provider.worker import ProviderWorker, WorkerConfig
-from smainer.chain.deploy import EscrowConfig, deploy_marketplace
-from smainer.chain.networks import Network
 from smainer.config import AccountSettings, get_settings
+from smainer.network.deploy import EscrowConfig, deploy_marketplace
+from smainer.network.networks import Network
 
 PEAK_FLOPS = {  # dense, per device kind, from the vendors' data sheets (no sparsity)
     "H100": {"float32": 67e12, "float64": 34e12},
@@ -392,7 +392,7 @@ async def end_to_end(url: str, tasks: int) -> None:
 
 
 async def _devnet_address(url: str, index: int) -> int:
-    from smainer.chain.accounts import predeployed_accounts
+    from smainer.network.accounts import predeployed_accounts
 
     accounts = await predeployed_accounts(url)
     assert accounts is not None

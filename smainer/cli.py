@@ -59,10 +59,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_deploy(args: argparse.Namespace) -> int:
     import asyncio
 
-    from smainer.chain.deploy import EscrowConfig, deploy_marketplace
-    from smainer.chain.errors import ChainError
-    from smainer.chain.networks import resolve_network
     from smainer.config import get_settings
+    from smainer.network.deploy import EscrowConfig, deploy_marketplace
+    from smainer.network.errors import ChainError
+    from smainer.network.networks import resolve_network
 
     settings = get_settings()
     try:
@@ -99,9 +99,9 @@ def _cmd_index(args: argparse.Namespace) -> int:
 
     from indexer.errors import IndexerError
     from indexer.service import read_target, rebuild_index, run_index
-    from smainer.chain.errors import ChainError
-    from smainer.chain.networks import resolve_network
     from smainer.config import get_settings
+    from smainer.network.errors import ChainError
+    from smainer.network.networks import resolve_network
 
     def log(line: str) -> None:
         print(f"smainer index: {line}", file=sys.stderr, flush=True)
@@ -142,9 +142,9 @@ def _cmd_api(args: argparse.Namespace) -> int:
     from api.settings import ApiSettings, IndexTarget
     from indexer.errors import IndexerError
     from indexer.service import read_target
-    from smainer.chain.errors import ChainError
-    from smainer.chain.networks import resolve_network
     from smainer.config import get_settings
+    from smainer.network.errors import ChainError
+    from smainer.network.networks import resolve_network
 
     def log(line: str) -> None:
         print(f"smainer api: {line}", file=sys.stderr, flush=True)
@@ -214,6 +214,8 @@ def _cmd_devnet(args: argparse.Namespace) -> int:
     }
     if args.allow_any_dump_path:
         overrides["allow_any_dump_path"] = True
+    if args.lite_mode:
+        overrides["lite_mode"] = True
     settings = dataclasses.replace(get_settings().devnet, **overrides)
     if settings.load_path is not None and not settings.load_path.is_file():
         print(f"smainer devnet: no state file at {settings.load_path}", file=sys.stderr)
@@ -349,7 +351,7 @@ def _add_deployment_args(parser: argparse.ArgumentParser, *, signer: bool = Fals
 
 def _manifest_of(args: argparse.Namespace, network_name: str) -> Path:
     """``--manifest``, else ``<--manifest-dir>/<network>.json``."""
-    from smainer.chain.manifest import manifest_path
+    from smainer.network.manifest import manifest_path
 
     return (
         Path(args.manifest)
@@ -774,6 +776,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-any-dump-path",
         action="store_true",
         help="let devnet_dump/devnet_load reach any path an RPC client names",
+    )
+    devnet.add_argument(
+        "--lite-mode",
+        action="store_true",
+        help="skip block hashes (a block's hash is its number) and commitments, for speed",
     )
     devnet.set_defaults(handler=_cmd_devnet)
 

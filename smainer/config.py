@@ -109,6 +109,11 @@ class DevnetSettings:
     """Let ``devnet_dump``/``devnet_load`` reach any path (``SMAINER_DEVNET_ALLOW_ANY_DUMP_PATH``
     set to ``1``); off, an RPC client cannot write or probe files outside :attr:`dump_dir`."""
 
+    lite_mode: bool = False
+    """starknet-devnet's ``--lite-mode`` (``SMAINER_DEVNET_LITE_MODE`` set to ``1``): mined
+    blocks get their number as hash, and zero commitments and state roots, which saves the
+    Poseidon hashing of each block for clients that never check them."""
+
 
 @dataclass(frozen=True)
 class NetworkSettings:
@@ -239,6 +244,7 @@ def get_settings() -> Settings:
             dump_dir=_env_optional("SMAINER_DEVNET_DUMP_DIR", lambda v: Path(v).expanduser()),
             allow_any_dump_path=os.environ.get("SMAINER_DEVNET_ALLOW_ANY_DUMP_PATH", "")
             in ("1", "true", "yes"),
+            lite_mode=os.environ.get("SMAINER_DEVNET_LITE_MODE", "") in ("1", "true", "yes"),
         ),
         networks=NetworkSettings(
             devnet_rpc_url=os.environ.get("SMAINER_DEVNET_RPC_URL", NetworkSettings.devnet_rpc_url),

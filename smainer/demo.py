@@ -13,7 +13,7 @@ from typing import Any
 
 from smainer.engine import CallResult, Chain
 from smainer.payload import decode_json, encode_json, payload_hash
-from smainer.sandbox import ONE_TOKEN, Marketplace, deploy_marketplace
+from smainer.sandbox import ONE_TOKEN, Marketplace, deploy_sandbox
 
 DEMANDER = 0xDE3A
 PROVIDER = 0x9E0D
@@ -68,7 +68,7 @@ def run_demo(say: Printer = print) -> list[Step]:
     say("deploying Token and Escrow on an in-process chain (committed artifacts) ...")
     chain = Chain()
     chain.set_block(number=1, timestamp=int(time.time()))
-    market: Marketplace = deploy_marketplace(chain)
+    market: Marketplace = deploy_sandbox(chain)
     escrow, roles = market.escrow, market.roles
     say(f"  token  {market.token.address:#066x}")
     say(f"  escrow {escrow.address:#066x}")

@@ -78,7 +78,7 @@ def _deploy(
     return contract, [e for e in deployed.result.events if e.from_address == contract.address]
 
 
-def deploy_marketplace(
+def deploy_sandbox(
     chain: Chain | None = None,
     *,
     roles: Roles | None = None,

@@ -1,9 +1,10 @@
 """The ``devnet_*`` methods, with starknet-devnet's parameter and result shapes.
 
 starknet-devnet's documentation (``website/docs``: balance, blocks, starknet-time,
-dump-load-restart, predeployed, api) defines them; starknet-py's ``DevnetClient`` and
-starknet-devnet-js call them, so names, params and result keys follow it exactly (e.g.
-``new_balance`` as a decimal string, ``timestamp_increased_by``).
+dump-load-restart, predeployed, api, account-impersonation, gas) defines them; starknet-py's
+``DevnetClient`` and starknet-devnet-js call them, so names, params and result keys follow it
+exactly (e.g. ``new_balance`` as a decimal string, ``timestamp_increased_by``).
+``devnet_getStatus`` is this devnet's own (starknet-devnet has none).
 """
 
 from __future__ import annotations
@@ -11,21 +12,42 @@ from __future__ import annotations
 import logging
 import math
 import re
+from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar
 
 from devnet.codec import BlockId, Json, felt, parse_block_id
 from devnet.dispatch import Dispatcher
 from devnet.errors import InvalidParamsError, RpcError
+from devnet.methods.reads import SPEC_VERSION
 from devnet.state import Devnet
 from smainer.config import DevnetSettings
 
-__all__ = ["DevnetError", "dump_folder", "parse_amount", "parse_seconds", "register"]
+__all__ = [
+    "GAS_PRICE_PARAMS",
+    "DevnetError",
+    "dump_folder",
+    "parse_amount",
+    "parse_gas_price",
+    "parse_seconds",
+    "register",
+]
 
 log = logging.getLogger("devnet.rpc")
 
 U256 = 2**256
+U128 = 2**128
 U64 = 2**64
+
+GAS_PRICE_PARAMS = {
+    "gas_price_wei": "l1_gas_wei",
+    "data_gas_price_wei": "l1_data_gas_wei",
+    "gas_price_fri": "l1_gas_fri",
+    "data_gas_price_fri": "l1_data_gas_fri",
+    "l2_gas_price_wei": "l2_gas_wei",
+    "l2_gas_price_fri": "l2_gas_fri",
+}
+"""``devnet_setGasPrice``'s params (starknet-devnet's names) -> :class:`GasPrices` fields."""
 
 
 class DevnetError(RpcError):
@@ -67,6 +89,27 @@ def parse_seconds(value: Any, name: str = "time") -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < U64:
         raise InvalidParamsError(f"{name} must be an integer of seconds in u64, got {value!r:.80}")
     return value
+
+
+def parse_gas_price(value: Any, name: str) -> int:
+    """A gas price as starknet-devnet takes it (``NonZeroU128``): a JSON integer in
+    ``[1, 2^128)``."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < U128:
+        raise InvalidParamsError(f"{name} must be an integer in [1, 2^128), got {value!r:.80}")
+    return value
+
+
+def _flag(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidParamsError(f"{name} must be a boolean")
+    return value
+
+
+def _version() -> str:
+    try:
+        return metadata.version("smainer")
+    except metadata.PackageNotFoundError:  # run from a checkout that is not installed
+        return "unknown"
 
 
 def dump_folder(settings: DevnetSettings) -> Path:
@@ -212,6 +255,54 @@ def register(dispatcher: Dispatcher, devnet: Devnet) -> None:
                 }
             accounts.append(entry)
         return accounts
+
+    @method("devnet_impersonateAccount")
+    def impersonate_account(account_address: Any) -> None:
+        devnet.impersonate_account(felt(account_address, "account_address"))
+
+    @method("devnet_stopImpersonateAccount")
+    def stop_impersonate_account(account_address: Any) -> None:
+        devnet.stop_impersonating_account(felt(account_address, "account_address"))
+
+    @method("devnet_autoImpersonate")
+    def auto_impersonate() -> None:
+        devnet.set_auto_impersonate(True)
+
+    @method("devnet_stopAutoImpersonate")
+    def stop_auto_impersonate() -> None:
+        devnet.set_auto_impersonate(False)
+
+    @method("devnet_setGasPrice")
+    def set_gas_price(
+        gas_price_wei: Any = None,
+        data_gas_price_wei: Any = None,
+        gas_price_fri: Any = None,
+        data_gas_price_fri: Any = None,
+        l2_gas_price_wei: Any = None,
+        l2_gas_price_fri: Any = None,
+        generate_block: Any = None,
+    ) -> Json:
+        given = {
+            "gas_price_wei": gas_price_wei,
+            "data_gas_price_wei": data_gas_price_wei,
+            "gas_price_fri": gas_price_fri,
+            "data_gas_price_fri": data_gas_price_fri,
+            "l2_gas_price_wei": l2_gas_price_wei,
+            "l2_gas_price_fri": l2_gas_price_fri,
+        }
+        changes = {
+            GAS_PRICE_PARAMS[name]: parse_gas_price(value, name)
+            for name, value in given.items()
+            if value is not None
+        }
+        mine = generate_block is not None and _flag(generate_block, "generate_block")
+        prices = devnet.set_gas_price(changes, generate_block=mine)
+        return {name: getattr(prices, field) for name, field in GAS_PRICE_PARAMS.items()}
+
+    @method("devnet_getStatus")
+    def get_status() -> Json:
+        """This devnet's own: versions, chain, block production, lite mode, impersonation."""
+        return {"version": _version(), "rpc_version": SPEC_VERSION, **devnet.status()}
 
     @method("devnet_getConfig")
     def get_config() -> Json:

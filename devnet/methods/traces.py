@@ -1,5 +1,11 @@
 """The trace API of executed transactions: ``starknet_traceTransaction`` and
-``starknet_traceBlockTransactions`` (simulation lives in :mod:`devnet.methods.simulation`)."""
+``starknet_traceBlockTransactions`` (simulation lives in :mod:`devnet.methods.simulation`).
+
+Traces nest as the spec's ``FUNCTION_INVOCATION.calls`` does: an account's ``__execute__`` holds
+the calls it made (the escrow), which hold theirs (the token's ``transfer_from``), and each call
+lists only its own events and messages, with their order within the top-level call.
+:func:`devnet.codec.invocation_json` and :func:`devnet.codec.trace_json` render those shapes.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,8 @@ from devnet.codec import Json, felt, parse_block_id, trace_json
 from devnet.errors import InvalidParamsError
 from devnet.methods.params import flags
 from devnet.state import Devnet
+
+__all__ = ["METHODS"]
 
 
 def trace_transaction(devnet: Devnet, transaction_hash: Any) -> Json:

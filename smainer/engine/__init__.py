@@ -21,6 +21,7 @@ from smainer.engine.panic import decode_reason  # noqa: E402
 from smainer.engine.state import DeclaredClass, Snapshot  # noqa: E402
 from smainer.engine.types import (  # noqa: E402
     BlockContext,
+    CallNode,
     CallResult,
     DeployResult,
     EntryPointType,
@@ -35,6 +36,7 @@ speedups.install()
 __all__ = [
     "CONSTRUCTOR_SELECTOR",
     "BlockContext",
+    "CallNode",
     "CallResult",
     "Chain",
     "ClassNotDeclaredError",

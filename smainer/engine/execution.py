@@ -62,6 +62,10 @@ from starkware.starknet.core.os import os_utils
 from starkware.starknet.core.os.bl_syscall_handler import (
     BusinessLogicSyscallHandler,
 )
+from starkware.starknet.core.os.execution.account_backward_compatibility import (
+    get_v1_bound_accounts_cairo1,
+    get_v1_bound_accounts_max_tip,
+)
 from starkware.starknet.definitions import constants
 from starkware.starknet.definitions.constants import (
     VERSIONED_CONSTANTS,
@@ -94,6 +98,7 @@ from smainer.engine.errors import ExecutionRevertedError
 from smainer.engine.panic import decode_reason
 from smainer.engine.state import OverlayState
 from smainer.engine.types import (
+    CallNode,
     CallResult,
     EntryPointType,
     Event,
@@ -101,7 +106,13 @@ from smainer.engine.types import (
     TxContext,
 )
 
-__all__ = ["DEFAULT_INITIAL_GAS", "DEFAULT_MAX_STEPS", "Failure", "run_entry_point"]
+__all__ = [
+    "DEFAULT_INITIAL_GAS",
+    "DEFAULT_MAX_STEPS",
+    "Failure",
+    "run_entry_point",
+    "version_seen_by",
+]
 
 DEFAULT_MAX_STEPS: int = int(VERSIONED_CONSTANTS.invoke_tx_max_n_steps)
 """Step limit of one top-level call unless the caller gives one (Starknet's invoke limit)."""
@@ -120,6 +131,28 @@ _ENTRY_POINT_TYPES = {
     EntryPointType.L1_HANDLER: CairoEntryPointType.L1_HANDLER,
     EntryPointType.CONSTRUCTOR: CairoEntryPointType.CONSTRUCTOR,
 }
+_ENGINE_ENTRY_POINT_TYPES = {cairo: ours for ours, cairo in _ENTRY_POINT_TYPES.items()}
+
+_QUERY_BIT = 2**128
+"""Added to a transaction's version when it is only a query (estimate, simulation)."""
+
+
+def version_seen_by(class_hash: int, version: int, tip: int) -> int:
+    """The ``tx_info.version`` a contract of ``class_hash`` is shown, as Starknet's OS shows it.
+
+    Accounts written before v3 transactions (OpenZeppelin's 0.8.0 among them) assert version 1;
+    Starknet keeps them usable by showing a v3 transaction as version 1 (keeping the query bit) to
+    the classes listed in ``os_constants.v1_bound_accounts_cairo1`` of cairo-lang's
+    ``versioned_constants.json``, as long as the tip is at most ``v1_bound_accounts_max_tip``.
+    """
+    query = version & _QUERY_BIT
+    if (
+        version - query == 3
+        and class_hash in get_v1_bound_accounts_cairo1()
+        and tip <= get_v1_bound_accounts_max_tip()
+    ):
+        return query + 1
+    return version
 
 
 @dataclass
@@ -184,8 +217,12 @@ class _SyscallHandler(BusinessLogicSyscallHandler):
             )
             paymaster = self.allocate_segment(data=list(tx.paymaster_data))
             deployment = self.allocate_segment(data=list(tx.account_deployment_data))
+            # engine: v1-bound accounts see a v3 transaction as version 1 (as on Starknet).
+            class_hash = self.entry_point.class_hash or self._get_class_hash_at(
+                self.entry_point.contract_address
+            )
             tx_info = self.structs.TxInfo(
-                version=tx.version,
+                version=version_seen_by(class_hash, tx.version, tx.tip),
                 account_contract_address=tx.account_address,
                 max_fee=tx.max_fee,
                 signature_start=signature,
@@ -483,6 +520,35 @@ def _last_error_line(trace: str) -> str:
     return lines[-1] if lines else ""
 
 
+def _call_node(call: Any) -> CallNode:
+    """cairo-lang's ``CallInfo`` tree as the engine's :class:`CallNode` tree."""
+    address = call.contract_address
+    resources = call.execution_resources
+    return CallNode(
+        contract_address=address,
+        class_hash=int(call.class_hash or 0),
+        entry_point_selector=int(call.entry_point_selector or 0),
+        entry_point_type=_ENGINE_ENTRY_POINT_TYPES.get(
+            call.entry_point_type, EntryPointType.EXTERNAL
+        ),
+        call_type="LIBRARY_CALL" if call.call_type == CallType.Delegate else "CALL",
+        caller_address=call.caller_address,
+        calldata=list(call.calldata),
+        retdata=list(call.retdata),
+        events=[
+            (event.order, Event(address, list(event.keys), list(event.data)))
+            for event in call.events
+        ],
+        l2_to_l1_messages=[
+            (message.order, L2ToL1Message(address, message.to_address, list(message.payload)))
+            for message in call.l2_to_l1_messages
+        ],
+        steps=int(resources.n_steps),
+        builtins=dict(resources.builtin_instance_counter),
+        calls=[_call_node(inner) for inner in call.internal_calls],
+    )
+
+
 def _call_result(call_info: Any) -> CallResult:
     """Flatten cairo-lang's ``CallInfo`` tree into the engine's :class:`CallResult`."""
     events: list[tuple[int, Event]] = []
@@ -507,4 +573,5 @@ def _call_result(call_info: Any) -> CallResult:
         builtins=dict(resources.builtin_instance_counter),
         gas_consumed=int(call_info.gas_consumed),
         l2_to_l1_messages=[message for _, message in sorted(messages, key=lambda pair: pair[0])],
+        tree=_call_node(call_info),
     )

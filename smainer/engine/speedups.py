@@ -2,8 +2,10 @@
 
 Results (return data, events, steps, memory holes, builtins, gas) stay identical; only Python work
 that does not depend on the call is done once instead of per call. On by default;
-``set_enabled(False)`` (or ``SMAINER``-side config, or ``with disabled():``) restores stock
-behaviour, which is how the equivalence test and the benchmark compare the two.
+``set_enabled(False)`` (or ``with disabled():``) restores stock behaviour, which is how the
+equivalence test and the benchmark compare the two; a process started with
+``SMAINER_ENGINE_SPEEDUPS=0`` in its environment (a stock devnet, for the benchmark) starts with
+them off.
 
 Levers (see /work/shared/notes/cairo-vm-costs.md):
 
@@ -37,8 +39,16 @@ Levers (see /work/shared/notes/cairo-vm-costs.md):
     code would *raise* can the result differ; for every input it accepts, the point is the same.
 13. ``RelocatableValue`` ``+``, ``-`` and ``%`` with an ``int`` (~100k per transaction): the
     result is built without the frozen dataclass's ``__init__``; the same object state.
+14. ``VirtualMachine.step``: instructions decoded once per program offset into plain ints, the
+    operands and registers computed as locals, everything that can fail decided before anything
+    is written, and the stock step for hints, auto-deductions and every failing or unusual case
+    (:mod:`smainer.engine.vm_step`).
+15. ``CairoRunner.run_until_pc``: the same loop with ``vm_step``, ``step`` and
+    ``consume_step`` inlined (where lever 14 runs).
+16. ``math_utils.is_quad_residue`` over the STARK prime: Euler's criterion instead of sympy's,
+    which proves the modulus prime on every call; the stock code for anything else.
 
-Patches 3-13 replace attributes of cairo-lang modules/classes once, at :func:`install`; each
+Patches 3-16 replace attributes of cairo-lang modules/classes once, at :func:`install`; each
 patched function checks :func:`is_enabled` on every call and otherwise runs the stock code.
 """
 
@@ -47,6 +57,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import itertools
+import os
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
@@ -65,10 +76,14 @@ from starkware.cairo.lang.vm import (
 )
 from starkware.cairo.lang.vm import vm_core as _vm_core
 from starkware.cairo.lang.vm.relocatable import RelocatableValue
+from starkware.cairo.lang.vm.utils import ResourcesError as _ResourcesError
+from starkware.cairo.lang.vm.utils import RunResources as _RunResources
 from starkware.cairo.lang.vm.vm_exceptions import SecurityError
 from starkware.crypto.signature import fast_pedersen_hash as _fast_pedersen
 from starkware.python import math_utils as _math_utils
 from starkware.starknet.core.os import syscall_handler as _syscall_handler
+
+from smainer.engine import vm_step as _vm_step
 
 __all__ = [
     "disabled",
@@ -79,11 +94,16 @@ __all__ = [
     "set_enabled",
 ]
 
-# Levers 7-9 can be turned off one by one (names "program_cells", "structs", "hints"), only to
-# measure what each buys; ``set_enabled(False)`` turns everything off.
-_disabled_levers: set[str] = set()
+# Levers 7-9 and 14-15 can be turned off one by one (names "program_cells", "structs", "hints",
+# "step"; also from the environment, e.g. ``SMAINER_ENGINE_LEVERS_OFF=step``), only to measure
+# what each buys; ``set_enabled(False)`` turns everything off.
+_disabled_levers: set[str] = {
+    name for name in os.environ.get("SMAINER_ENGINE_LEVERS_OFF", "").split(",") if name
+}
 
-_enabled = True
+_enabled = os.environ.get("SMAINER_ENGINE_SPEEDUPS", "1") != "0"
+"""On unless the environment says ``SMAINER_ENGINE_SPEEDUPS=0``: how ``scripts/bench_devnet.py``
+runs a devnet on stock cairo-lang beside one with the speedups, in one run."""
 _programs: dict[tuple[int, tuple[str, ...]], tuple[Any, Any]] = {}
 
 
@@ -299,6 +319,8 @@ def _vm_init(self: Any, program: Any, run_context: Any, *args: Any, **kwargs: An
         self.accessed_addresses = set(cells.addresses)
         if "program_cells" not in _disabled_levers:
             self._smainer_program = cells  # lever 7: this run's program cells are known
+        if "step" not in _disabled_levers:
+            self._smainer_step = _prepared_step(self, program, cells)
 
 
 _short_programs: dict[tuple[int, bool], tuple[Any, Any]] = {}
@@ -317,6 +339,92 @@ def _without_data(program: Any, without_hints: bool) -> Any:
             object.__setattr__(short, "hints", {})
         cached = _short_programs[key] = (program, short)
     return cached[1]
+
+
+# 14. Steps without per-instruction objects (see :mod:`smainer.engine.vm_step`).
+#
+# Prepared per VM only where the stock step would read exactly the words of ``program.data``:
+# a plain ``VirtualMachine`` (no overridden step methods), without the instruction trace, whose
+# memory got the program's cells as one block from lever 6 (so every cell of the program holds
+# its word, and memory is write-once). The decode table is shared per program and base.
+
+_stock_step: Callable[[Any], None] = _vm_core.VirtualMachine.step
+_decode_tables: dict[int, tuple[_KnownProgram, list[Any]]] = {}
+
+
+def _prepared_step(vm: Any, program: Any, cells: _KnownProgram) -> _vm_step.Prepared | None:
+    if type(vm) is not _vm_core.VirtualMachine or vm.enable_instruction_trace or not cells.all_ints:
+        return None
+    memory = vm.run_context.memory
+    block = getattr(memory, "_smainer_block", None)
+    if block is None or block[2] is not cells or block[0] is not memory.data:
+        return None
+    cached = _decode_tables.get(id(cells))
+    if cached is None or cached[0] is not cells:
+        cached = _decode_tables[id(cells)] = (cells, _vm_step.decode_table(cells.size))
+    return _vm_step.prepare(vm, cells.base, program.data, cached[1])
+
+
+def _step(self: Any) -> None:
+    prepared = self.__dict__.get("_smainer_step")
+    if prepared is None or not _enabled or not _vm_step.step(self, prepared):
+        _stock_step(self)
+
+
+# 15. The run loop without three calls per step.
+#
+# ``CairoRunner.run_until_pc`` calls ``vm_step`` (which compares pc with ``final_pc``), ``step``
+# and ``RunResources.consume_step`` per step, and compares relocatables through the dataclass's
+# generated ``__eq__``. Where the runner, its VM and the resources are the stock classes and
+# lever 14 is prepared, the same loop runs inline: the same checks in the same order, the same
+# exceptions, and the resources object (which nested calls share) read and updated per step.
+
+_stock_run_until_pc: Callable[..., None] = _cairo_runner.CairoRunner.run_until_pc
+_stock_vm_step: Callable[[Any], None] = _cairo_runner.CairoRunner.vm_step
+
+
+def _run_until_pc(self: Any, addr: Any, run_resources: Any = None) -> None:
+    vm = self.__dict__.get("vm")
+    prepared = None if vm is None else vm.__dict__.get("_smainer_step")
+    if (
+        prepared is None
+        or not _enabled
+        or type(self).vm_step is not _stock_vm_step
+        or type(vm).step is not _step
+        or (run_resources is not None and type(run_resources) is not _RunResources)
+    ):
+        _stock_run_until_pc(self, addr, run_resources)
+        return
+    if run_resources is None:
+        run_resources = _RunResources(n_steps=None)
+    fast_step = _vm_step.step
+    rv = RelocatableValue
+    while True:
+        pc = vm.run_context.pc
+        if type(pc) is rv and type(addr) is rv:
+            if pc.offset == addr.offset and pc.segment_index == addr.segment_index:
+                break
+        elif not pc != addr:  # noqa: SIM202  (the stock loop's test, whatever the types)
+            break
+        n_steps = run_resources.n_steps
+        if n_steps is not None and n_steps <= 0:
+            break
+        # CairoRunner.vm_step
+        if pc == self.final_pc:
+            raise vm.as_vm_exception(
+                Exception("Error: Execution reached the end of the program."),
+                with_traceback=False,
+            )
+        if not fast_step(vm, prepared):
+            _stock_step(vm)
+        # RunResources.consume_step
+        if run_resources.n_steps is not None:
+            run_resources.n_steps -= 1
+    if vm.run_context.pc != addr:
+        raise vm.as_vm_exception(
+            _ResourcesError("Error: End of program was not reached"),
+            with_traceback=False,
+        )
 
 
 # 9. Hints loaded once per program.
@@ -706,6 +814,23 @@ def _sqrt(n: Any, p: Any) -> Any:
     return min(root, p - root)
 
 
+# 16. Quadratic residues over the STARK prime.
+#
+# ``math_utils.is_quad_residue(n, p)`` is sympy's, which proves ``p`` prime (BPSW) on every call
+# (~1 ms; Cairo 1's ``FieldSqrt`` hints and ``recover_y`` ask it several times per ECDSA check).
+# For ``p`` the STARK prime (an odd prime) sympy's answer is ``a < 2 or jacobi(a, p) == 1`` with
+# ``a = n % p``, and for a prime the Jacobi symbol is Euler's criterion. Anything else: stock.
+
+_stock_is_quad_residue: Callable[[Any, Any], Any] = _math_utils.is_quad_residue
+
+
+def _is_quad_residue(n: Any, p: Any) -> Any:
+    if not _enabled or type(n) is not int or type(p) is not int or p != _STARK_PRIME:
+        return _stock_is_quad_residue(n, p)
+    a = n % p
+    return a < 2 or pow(a, (p - 1) >> 1, p) == 1
+
+
 # 11. Pedersen in C.
 #
 # ``cpp_hash`` is crypto-cpp's Pedersen, which starknet-py uses for every Starknet hash; for
@@ -820,7 +945,7 @@ _installed = False
 
 
 def install() -> None:
-    """Apply patches 3-9 (idempotent). Called by :mod:`smainer.engine` on import."""
+    """Apply patches 3-16 (idempotent). Called by :mod:`smainer.engine` on import."""
     global _installed
     if _installed:
         return
@@ -840,6 +965,8 @@ def install() -> None:
     RelocatableValue.__add__ = _rv_add
     RelocatableValue.__sub__ = _rv_sub
     RelocatableValue.__mod__ = _rv_mod
+    _vm_core.VirtualMachine.step = _step
+    _cairo_runner.CairoRunner.run_until_pc = _run_until_pc
     for name, module in list(sys.modules.items()):
         if not name.startswith("starkware"):
             continue
@@ -847,6 +974,7 @@ def install() -> None:
             ("div_mod", _stock_div_mod, _div_mod),
             ("sqrt", _stock_sqrt, _sqrt),
             ("pedersen_hash", _stock_pedersen_hash, _pedersen_hash),
+            ("is_quad_residue", _stock_is_quad_residue, _is_quad_residue),
         ):
             if getattr(module, attribute, None) is stock:
                 setattr(module, attribute, fast)

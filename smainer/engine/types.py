@@ -15,6 +15,7 @@ __all__ = [
     "DEFAULT_CHAIN_ID",
     "DEFAULT_SEQUENCER_ADDRESS",
     "BlockContext",
+    "CallNode",
     "CallResult",
     "DeployResult",
     "EntryPointType",
@@ -61,6 +62,31 @@ class L2ToL1Message:
 
 
 @dataclass(frozen=True)
+class CallNode:
+    """One call of a call tree as it ran, for traces (the spec's ``FUNCTION_INVOCATION``).
+
+    ``events`` and ``l2_to_l1_messages`` are this call's own (not its inner calls'), each with its
+    ``order`` within the top-level call; ``steps`` and ``builtins`` cover the subtree rooted here.
+    ``call_type`` is ``"CALL"``, or ``"LIBRARY_CALL"`` for a library call (``contract_address`` is
+    then the caller's storage and ``class_hash`` the library's class).
+    """
+
+    contract_address: int
+    class_hash: int
+    entry_point_selector: int
+    entry_point_type: EntryPointType
+    call_type: str
+    caller_address: int
+    calldata: list[int]
+    retdata: list[int]
+    events: list[tuple[int, Event]] = field(default_factory=list)
+    l2_to_l1_messages: list[tuple[int, L2ToL1Message]] = field(default_factory=list)
+    steps: int = 0
+    builtins: dict[str, int] = field(default_factory=dict)
+    calls: list[CallNode] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class CallResult:
     """What one top-level entry-point call did.
 
@@ -76,6 +102,8 @@ class CallResult:
     builtins: dict[str, int] = field(default_factory=dict)
     gas_consumed: int = 0
     l2_to_l1_messages: list[L2ToL1Message] = field(default_factory=list)
+    tree: CallNode | None = None
+    """The call tree itself (the top call and its nested calls), for traces."""
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from a snapshot, which costs a dict copy instead of a redeploy.
 import pytest
 
 from smainer.engine import Chain
-from smainer.sandbox import ONE_TOKEN, Marketplace, deploy_marketplace
+from smainer.sandbox import ONE_TOKEN, Marketplace, deploy_sandbox
 
 DEFAULT_REQUIREMENTS = {
     "min_tier": 1,
@@ -23,7 +23,7 @@ START_TIME = 1_700_000_000
 def _fresh_marketplace() -> tuple[Marketplace, object]:
     chain = Chain()
     chain.set_block(number=1, timestamp=START_TIME)
-    market = deploy_marketplace(chain)
+    market = deploy_sandbox(chain)
     return market, chain.snapshot()
 
 

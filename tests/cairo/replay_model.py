@@ -35,7 +35,7 @@ from starknet_py.hash.selector import get_selector_from_name
 
 from smainer.engine import Chain, Event
 from smainer.engine.contract import DeployedContract
-from smainer.sandbox import FeeSplit, Marketplace, Roles, deploy_marketplace
+from smainer.sandbox import FeeSplit, Marketplace, Roles, deploy_sandbox
 
 # Task and node statuses (docs/protocol.md).
 TASK_OPEN, TASK_ASSIGNED, TASK_COMPLETED, TASK_CANCELLED, TASK_EXPIRED = range(1, 6)
@@ -650,5 +650,5 @@ def deploy_logged_marketplace(
 ) -> tuple[Marketplace, list[Event]]:
     """The sandbox's marketplace and the escrow's log so far (its constructor's events: a
     replay starts from EscrowInitialized)."""
-    market = deploy_marketplace(chain, roles=roles, fees=fees)
+    market = deploy_sandbox(chain, roles=roles, fees=fees)
     return market, list(market.escrow_constructor_events)

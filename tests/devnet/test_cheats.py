@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from starknet_py.hash.selector import get_selector_from_name
 from starknet_py.net.client_models import Call
@@ -11,13 +13,15 @@ from devnet.codec import BlockId
 from devnet.errors import InvalidParamsError
 from devnet.genesis import STRK_ADDRESS
 from devnet.models import NewBlock, Reorg
-from devnet.state import Notification
+from devnet.state import Devnet, Notification
 from smainer.artifacts import load_contract
 from tests.devnet.test_node_helpers import (
     INITIAL,
     ONE_STRK,
+    PRICE,
     START_TIME,
     TRANSFER_EVENT,
+    chain_state,
     make_devnet,
     rpc,
     rpc_error,
@@ -153,3 +157,84 @@ def test_mint_is_a_transaction():
     wei = rpc(devnet, "devnet_mint", {"address": hex(target), "amount": 3, "unit": "WEI"})
     assert wei == {"new_balance": "3", "unit": "WEI", "tx_hash": wei["tx_hash"]}
     assert devnet.balance(target, "WEI", BlockId(tag="latest")) == 3
+
+
+def _header_prices(devnet: Devnet, block_id: Any) -> dict[str, int]:
+    header = rpc(devnet, "starknet_getBlockWithTxHashes", [block_id])
+    return {
+        f"{name}_{unit}": int(header[name][f"price_in_{unit}"], 16)
+        for name in ("l1_gas_price", "l1_data_gas_price", "l2_gas_price")
+        for unit in ("fri", "wei")
+    }
+
+
+def test_set_gas_price_prices_the_next_block_and_estimates():
+    devnet = make_devnet()
+    alice, bob = devnet.predeployed_accounts
+    wire = signed_invoke(devnet, alice, transfer_call(devnet, bob.address, 1))
+
+    def estimate() -> dict[str, Any]:
+        (found,) = rpc(devnet, "starknet_estimateFee", [[wire], [], "pre_confirmed"])
+        return dict(found)
+
+    before = estimate()
+    assert int(before["l2_gas_price"], 16) == PRICE
+    answer = rpc(
+        devnet,
+        "devnet_setGasPrice",
+        {"l2_gas_price_fri": 2 * PRICE, "data_gas_price_fri": 3, "gas_price_wei": 7},
+    )
+    assert answer == {
+        "gas_price_wei": 7,
+        "data_gas_price_wei": PRICE,
+        "gas_price_fri": PRICE,
+        "data_gas_price_fri": 3,
+        "l2_gas_price_wei": PRICE,
+        "l2_gas_price_fri": 2 * PRICE,
+    }
+    config = rpc(devnet, "devnet_getConfig")
+    assert {name: config[name] for name in answer} == answer
+    # No block yet: the latest block keeps its prices, the block being built has the new ones.
+    assert rpc(devnet, "starknet_blockNumber") == 0
+    assert set(_header_prices(devnet, "latest").values()) == {PRICE}
+    assert _header_prices(devnet, "pre_confirmed")["l2_gas_price_fri"] == 2 * PRICE
+    after = estimate()
+    assert (int(after["l2_gas_price"], 16), int(after["l1_data_gas_price"], 16)) == (2 * PRICE, 3)
+    assert after["l2_gas_consumed"] == before["l2_gas_consumed"]
+    assert int(after["overall_fee"], 16) == (
+        int(after["l1_gas_consumed"], 16) * PRICE
+        + int(after["l1_data_gas_consumed"], 16) * 3
+        + int(after["l2_gas_consumed"], 16) * 2 * PRICE
+    )
+    receipt = send(devnet, wire)
+    assert receipt["actual_fee"]["amount"] == after["overall_fee"]
+    mined = _header_prices(devnet, "latest")
+    assert (mined["l2_gas_price_fri"], mined["l1_data_gas_price_fri"]) == (2 * PRICE, 3)
+    assert mined["l1_gas_price_wei"] == 7
+    # generate_block mines at once; a price above a transaction's max price is then error 53.
+    generated = rpc(
+        devnet, "devnet_setGasPrice", {"l2_gas_price_fri": 2 * PRICE + 1, "generate_block": True}
+    )
+    assert generated["l2_gas_price_fri"] == 2 * PRICE + 1
+    assert rpc(devnet, "starknet_blockNumber") == 2
+    assert _header_prices(devnet, "latest")["l2_gas_price_fri"] == 2 * PRICE + 1
+    late = signed_invoke(devnet, alice, transfer_call(devnet, bob.address, 1))
+    assert rpc_error(devnet, "starknet_addInvokeTransaction", [late]).code == 53
+
+
+def test_bad_gas_prices_change_nothing():
+    devnet = make_devnet(accounts=1)
+    before = chain_state(devnet), rpc(devnet, "devnet_getConfig")
+    for params in [
+        {"gas_price_fri": 0},
+        {"gas_price_fri": 2**128},
+        {"l2_gas_price_fri": -1},
+        {"data_gas_price_wei": "0x5"},
+        {"l2_gas_price_wei": True},
+        {"gas_price_wei": 1.5},
+        {"gas_price": 5},
+        {"gas_price_fri": 5, "generate_block": "yes"},
+        {"gas_price_fri": 5, "l2_gas_price_fri": 0, "generate_block": True},
+    ]:
+        assert rpc_error(devnet, "devnet_setGasPrice", params).code == -32602, params
+    assert (chain_state(devnet), rpc(devnet, "devnet_getConfig")) == before

@@ -1,15 +1,23 @@
-"""Block sealing (:mod:`devnet.sealing`): pre-confirmed transactions, mined blocks, hashes."""
+"""Block sealing (:mod:`devnet.sealing`): pre-confirmed transactions, mined blocks, hashes,
+lite mode."""
 
 from __future__ import annotations
 
+import pytest
+
 from devnet.codec import BlockId
 from devnet.models import NewBlock
-from devnet.state import Notification
+from devnet.state import Devnet, Notification
+from smainer.cli import build_parser
+from smainer.config import DevnetSettings, get_settings
+from tests.devnet.spec import Spec
 from tests.devnet.test_node_helpers import (
     INITIAL,
     START_TIME,
+    Clock,
     make_devnet,
     rpc,
+    send,
     signed_invoke,
     strk_balance,
     transfer_call,
@@ -65,3 +73,57 @@ def test_block_hashes_are_deterministic_and_commit_to_the_block():
     rpc(twin, "devnet_setTime", {"time": START_TIME + 1})
     rpc(devnet, "devnet_setTime", {"time": START_TIME + 2})
     assert twin.latest_block.block_hash != devnet.latest_block.block_hash
+
+
+def test_lite_mode_numbers_blocks_instead_of_hashing_them(spec: Spec):
+    lite = Devnet(DevnetSettings(accounts=2, seed=7, lite_mode=True), clock=Clock())
+    full = make_devnet()
+    receipts = []
+    for devnet in (lite, full):
+        alice, bob = devnet.predeployed_accounts
+        receipts.append(
+            send(devnet, signed_invoke(devnet, alice, transfer_call(devnet, bob.address, 3)))
+        )
+    lite_receipt, full_receipt = receipts
+    # Transactions run exactly as without lite mode; only the block's hash differs.
+    assert {**lite_receipt, "block_hash": None} == {**full_receipt, "block_hash": None}
+    assert lite_receipt["block_hash"] == "0x1"
+    assert strk_balance(lite, lite.predeployed_accounts[1].address) == INITIAL + 3
+    genesis = rpc(lite, "starknet_getBlockWithTxHashes", [{"block_number": 0}])
+    latest = rpc(lite, "starknet_getBlockWithTxHashes", ["latest"])
+    spec.validate_result("starknet_getBlockWithTxHashes", latest)
+    assert (genesis["block_hash"], latest["block_hash"], latest["parent_hash"]) == (
+        "0x0",
+        "0x1",
+        "0x0",
+    )
+    assert rpc(lite, "starknet_getBlockWithTxHashes", [{"block_hash": "0x1"}]) == latest
+    commitments = (
+        "transaction_commitment",
+        "event_commitment",
+        "receipt_commitment",
+        "state_diff_commitment",
+        "new_root",
+    )
+    assert {latest[name] for name in commitments} == {"0x0"}
+    hashed = rpc(full, "starknet_getBlockWithTxHashes", ["latest"])
+    assert "0x0" not in {hashed[name] for name in commitments}
+    assert latest["event_count"] == hashed["event_count"] == len(full_receipt["events"])
+    assert rpc(lite, "devnet_createBlock") == {"block_hash": "0x2"}
+    # An aborted number is hashed the same when mined again.
+    assert rpc(lite, "devnet_abortBlocks", [{"block_number": 2}]) == {"aborted": ["0x2"]}
+    assert rpc(lite, "devnet_createBlock") == {"block_hash": "0x2"}
+    assert rpc(lite, "devnet_getConfig")["lite_mode"] is True
+    assert rpc(lite, "devnet_getStatus")["lite_mode"] is True
+    assert rpc(full, "devnet_getConfig")["lite_mode"] is False
+
+
+def test_lite_mode_from_the_cli_and_the_environment(monkeypatch: pytest.MonkeyPatch):
+    assert build_parser().parse_args(["devnet", "--lite-mode"]).lite_mode is True
+    assert build_parser().parse_args(["devnet"]).lite_mode is False
+    get_settings.cache_clear()
+    monkeypatch.setenv("SMAINER_DEVNET_LITE_MODE", "1")
+    try:
+        assert get_settings().devnet.lite_mode is True
+    finally:
+        get_settings.cache_clear()

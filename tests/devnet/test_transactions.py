@@ -11,8 +11,11 @@ import asyncio
 import copy
 import dataclasses
 import json
+import os
+from pathlib import Path
 from typing import Any
 
+import pytest
 from starknet_py.hash.address import compute_address
 from starknet_py.net.account.account import Account
 from starknet_py.net.client_models import ResourceBounds, ResourceBoundsMapping
@@ -24,6 +27,7 @@ from devnet.inprocess import in_process_client
 from devnet.models import PredeployedAccount
 from devnet.state import Devnet
 from smainer.artifacts import load_contract
+from smainer.engine.execution import version_seen_by
 from tests.devnet.test_node_helpers import (
     BOUNDS,
     INITIAL,
@@ -271,3 +275,99 @@ def test_deploy_account_from_a_funded_address():
     )
     assert rpc(devnet, "starknet_getNonce", ["latest", hex(address)]) == "0x1"
     assert rpc_error(devnet, "starknet_addDeployAccountTransaction", [wire]).code == 59
+
+
+# v1-bound accounts.
+
+OZ_080_ACCOUNT = 0x5400E90F7E0AE78BD02C77CD75527280470E2FE19C54970DD79DC37A9D3645C
+"""OpenZeppelin's 0.8.0 account class: its ``__execute__`` asserts ``tx_info.version == 1``."""
+OZ_080_SIERRA = Path(
+    os.environ.get(
+        "SMAINER_OZ080_SIERRA", Path(__file__).parent / "data" / "account_oz_080.sierra.json"
+    )
+)
+"""starknet.js's copy of that class (``__mocks__/cairo/account/account_oz_080.sierra.json``)."""
+
+
+def get_v1_bound_accounts_max_tip() -> int:
+    """cairo-lang's ``v1_bound_accounts_max_tip`` (imported once the engine made it importable)."""
+    from starkware.starknet.core.os.execution.account_backward_compatibility import (
+        get_v1_bound_accounts_max_tip as max_tip,
+    )
+
+    return max_tip()
+
+
+def test_v1_bound_classes_see_v3_as_version_1_below_the_max_tip():
+    """The rule of Starknet's OS, with the class list and tip read from cairo-lang's
+    ``versioned_constants.json`` (OpenZeppelin's 0.8.0 account is listed there)."""
+    max_tip = get_v1_bound_accounts_max_tip()
+    query = 2**128
+    assert version_seen_by(OZ_080_ACCOUNT, 3, 0) == 1
+    assert version_seen_by(OZ_080_ACCOUNT, query + 3, 0) == query + 1
+    assert version_seen_by(OZ_080_ACCOUNT, 3, max_tip) == 1
+    assert version_seen_by(OZ_080_ACCOUNT, 3, max_tip + 1) == 3
+    assert version_seen_by(OZ_080_ACCOUNT, query + 3, max_tip + 1) == query + 3
+    ours = load_contract("Account").class_hash
+    assert version_seen_by(ours, 3, 0) == 3
+    assert version_seen_by(ours, query + 3, 0) == query + 3
+
+
+@pytest.mark.skipif(not OZ_080_SIERRA.exists(), reason=f"{OZ_080_SIERRA} is not checked in")
+def test_an_oz_080_account_estimates_and_executes_v3_transactions():
+    """A bulk estimate of its deploy-account then an invoke (``SKIP_VALIDATE``), then both sent:
+    without the v1-bound rule its ``__execute__`` reverts with "invalid tx version"; with a tip
+    above ``v1_bound_accounts_max_tip`` it does again, as on Starknet."""
+    sierra = json.loads(OZ_080_SIERRA.read_text())
+    sierra.pop("sierra_program_debug_info", None)
+    sierra["abi"] = sierra["abi"] if isinstance(sierra["abi"], str) else json.dumps(sierra["abi"])
+    devnet = make_devnet(accounts=1)
+    alice = devnet.predeployed_accounts[0]
+    compiled = compiler.compile_class(OZ_080_ACCOUNT, sierra)
+    send(devnet, _declare(devnet, alice, sierra, compiled.blake2s_hash, 0))
+    key = KeyPair.from_private_key(0xC0FFEE)
+    address = compute_address(
+        class_hash=OZ_080_ACCOUNT, constructor_calldata=[key.public_key], salt=key.public_key
+    )
+    rpc(devnet, "devnet_mint", {"address": hex(address), "amount": ONE_STRK})
+    account = Account(
+        address=address, client=in_process_client(devnet), key_pair=key, chain=devnet.chain_id
+    )
+    account._cairo_version = 1  # type: ignore[assignment]  # not deployed: cannot ask the chain
+
+    async def sign(tip: int, nonce: int) -> Any:
+        return await account.sign_invoke_v3(
+            calls=transfer_call(devnet, alice.address, 5),
+            resource_bounds=BOUNDS,
+            nonce=nonce,
+            tip=tip,
+        )
+
+    deploy = _create_broadcasted_txn(
+        asyncio.run(
+            account.sign_deploy_account_v3(
+                OZ_080_ACCOUNT,
+                key.public_key,
+                constructor_calldata=[key.public_key],
+                resource_bounds=BOUNDS,
+            )
+        )
+    )
+    invoke = _create_broadcasted_txn(asyncio.run(sign(0, 1)))
+    query = hex(2**128 + 3)
+    estimates = rpc(
+        devnet,
+        "starknet_estimateFee",
+        {
+            "request": [{**deploy, "version": query}, {**invoke, "version": query}],
+            "simulation_flags": ["SKIP_VALIDATE"],
+            "block_id": "pre_confirmed",
+        },
+    )
+    assert len(estimates) == 2
+    assert send(devnet, deploy)["execution_status"] == "SUCCEEDED"
+    assert send(devnet, invoke)["execution_status"] == "SUCCEEDED"
+    over = _create_broadcasted_txn(asyncio.run(sign(get_v1_bound_accounts_max_tip() + 1, 2)))
+    reverted = send(devnet, over)
+    assert reverted["execution_status"] == "REVERTED"
+    assert "invalid tx version" in reverted["revert_reason"]

@@ -24,7 +24,7 @@ from indexer.records import BlockHeader, RawEvent
 from smainer.engine import Chain, Event, ExecutionRevertedError, Snapshot
 from smainer.engine.contract import DeployedContract
 from smainer.payload import encode_json, payload_hash
-from smainer.sandbox import Marketplace, deploy_marketplace
+from smainer.sandbox import Marketplace, deploy_sandbox
 from tests.cairo.replay_model import (
     NODE_ACTIVE,
     NODE_INACTIVE,
@@ -64,7 +64,7 @@ def genesis() -> Genesis:
     """The marketplace deployed once per process (~7 s), creators funded, two nodes registered."""
     chain = Chain()
     chain.set_block(number=FIRST_BLOCK, timestamp=START_TIME)
-    market = deploy_marketplace(chain)
+    market = deploy_sandbox(chain)
     followed = {market.escrow.address, market.token.address}
     deployment = (tuple(market.escrow_constructor_events),)
     chain.set_block(number=FIRST_BLOCK + 1, timestamp=START_TIME + 12)

@@ -21,9 +21,9 @@ from indexer.pipeline import EventPipeline
 from indexer.records import Cursor
 from indexer.source import ChainSource
 from indexer.store import DuckDBStore
-from smainer.chain.deploy import EscrowConfig, deploy_marketplace
-from smainer.chain.networks import Network
 from smainer.config import AccountSettings, DevnetSettings
+from smainer.network.deploy import EscrowConfig, deploy_marketplace
+from smainer.network.networks import Network
 from tests.devnet.conftest import RunningServer, serve_real_devnet, start_in_thread
 from tests.indexer.market import ONE, Market, call, claim, create_task, devnet_call, u256
 

@@ -19,9 +19,9 @@ from starknet_py.net.signer.key_pair import KeyPair
 
 from provider.escrow import EscrowReader, Market, load_market
 from provider.transactions import DEVNET_BOUNDS, Sender
-from smainer.chain.deploy import EscrowConfig, deploy_marketplace
-from smainer.chain.networks import Network
 from smainer.config import AccountSettings, DevnetSettings
+from smainer.network.deploy import EscrowConfig, deploy_marketplace
+from smainer.network.networks import Network
 from tests.devnet.conftest import serve_real_devnet, start_in_thread
 
 POLL = 0.05

@@ -33,7 +33,7 @@ from provider.journal import Journal
 from provider.machine import Capabilities
 from provider.scheduler import Scheduler, SchedulerConfig
 from provider.worker import ProviderWorker, WorkerConfig
-from smainer.chain.deploy import DEVNET_ACCOUNT_GRANT
+from smainer.network.deploy import DEVNET_ACCOUNT_GRANT
 from tests.provider.conftest import Deployed
 
 pytestmark = pytest.mark.slow

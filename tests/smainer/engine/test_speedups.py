@@ -22,9 +22,9 @@ from starkware.crypto.signature.signature import ALPHA, EC_GEN, FIELD_PRIME
 from starkware.python import math_utils
 from starkware.starknet.core.os.syscall_utils import get_syscall_structs
 
-from smainer.engine import ExecutionRevertedError, speedups
+from smainer.engine import ExecutionRevertedError, speedups, vm_step
 from smainer.payload import encode_json, payload_hash
-from smainer.sandbox import ONE_TOKEN, Marketplace, deploy_marketplace
+from smainer.sandbox import ONE_TOKEN, Marketplace, deploy_sandbox
 
 USER, NODE, OTHER = 0xA11, 0xB0D, 0xC0C
 REQUIREMENTS = {
@@ -40,7 +40,7 @@ RESULT = encode_json([[19, 22], [43, 50]])
 
 @pytest.fixture(scope="module")
 def market() -> Marketplace:
-    return deploy_marketplace()
+    return deploy_sandbox()
 
 
 @pytest.fixture
@@ -177,7 +177,7 @@ def _reverted(outcome: object) -> bool:
     return isinstance(outcome, tuple) and outcome[:1] == ("reverted",)
 
 
-@pytest.mark.parametrize("lever", ["program_cells", "structs"])
+@pytest.mark.parametrize("lever", ["program_cells", "structs", "step"])
 def test_each_lever_alone_keeps_results(
     market: Marketplace, runs: list[tuple[object, ...]], lever: str
 ) -> None:
@@ -260,6 +260,96 @@ def test_cells_written_during_the_run_are_still_checked(
     assert fast == stock
 
 
+def test_fast_step_runs_most_steps_and_leaves_hints_to_stock(market: Marketplace) -> None:
+    """Lever 14 really runs (most steps of a call), and never at a pc with hints."""
+    fast: list[int] = []
+    stock: list[int] = []
+    original = vm_step.step
+
+    def counting(vm: Any, prepared: vm_step.Prepared) -> bool:
+        offset = vm.run_context.pc.offset - prepared.base_offset
+        ran = original(vm, prepared)
+        (fast if ran else stock).append(offset)
+        if offset in prepared.hinted:
+            assert not ran
+        return ran
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(vm_step, "step", counting)
+        start = market.chain.snapshot()
+        market.fund(USER, ONE_TOKEN)
+        market.chain.restore(start)
+    assert len(fast) > 4 * len(stock) > 0
+
+
+def _conflicting_frame_cell(runner: CairoRunner) -> None:
+    """A value at a cell the entry point writes early (its frame, just above ap)."""
+    runner.memory[runner.vm.run_context.ap + 2] = 123456789
+
+
+def _builtin_output_conflict(runner: CairoRunner) -> None:
+    """A wrong value where the range-check builtin's next instance will be checked."""
+    base = runner.builtin_runners["range_check_builtin"].base
+    runner.memory[base] = 2**200
+
+
+@pytest.mark.parametrize("fault", [_conflicting_frame_cell, _builtin_output_conflict])
+def test_failing_steps_fail_the_same_way(
+    market: Marketplace, fault: Callable[[CairoRunner], None]
+) -> None:
+    """A cell set before the run (by a test hook) makes a step fail: the same error, reason and
+    trace with the fast step as with stock cairo-lang."""
+    original = CairoRunner.run_until_pc
+
+    def write_then_run(self: CairoRunner, *args: Any, **kwargs: Any) -> None:
+        fault(self)
+        original(self, *args, **kwargs)
+
+    def attempt() -> object:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(CairoRunner, "run_until_pc", write_then_run)
+            return _outcome(lambda: market.chain.call(market.token.address, "balance_of", [USER]))
+
+    with speedups.disabled():
+        stock = attempt()
+    fast = attempt()
+    assert _reverted(stock)
+    assert fast == stock
+
+
+@pytest.mark.parametrize("max_steps", [1, 150, 1500])
+def test_step_limits_stop_runs_the_same_way(market: Marketplace, max_steps: int) -> None:
+    """Lever 15's inlined loop: a step limit hit at several points of ``create_task`` (whose
+    nested token call shares the resources) fails the same way, with the same steps and trace,
+    as stock; a generous limit changes nothing."""
+
+    def attempt(limit: int | None) -> object:
+        start = market.chain.snapshot()
+        market.fund(USER, 1000 * ONE_TOKEN)
+        market.chain.max_steps = limit
+        try:
+            return _outcome(
+                lambda: market.escrow.invoke(
+                    "create_task",
+                    kind=1,
+                    payload=PAYLOAD,
+                    requirements=REQUIREMENTS,
+                    amount=10 * ONE_TOKEN,
+                    caller=USER,
+                )
+            )
+        finally:
+            market.chain.max_steps = None
+            market.chain.restore(start)
+
+    with speedups.disabled():
+        stock = attempt(max_steps)
+    fast = attempt(max_steps)
+    assert _reverted(stock)
+    assert fast == stock
+    assert not _reverted(attempt(10**6))
+
+
 # Levers 10-12 replace field arithmetic with C or closed forms: same answers as stock, checked
 # on random and edge inputs (errors included), except ec_op's documented prover-side check.
 
@@ -280,6 +370,22 @@ def test_field_sqrt_matches_stock(n):
     assert _outcome_of(speedups._sqrt, n, FIELD_PRIME) == _outcome_of(
         speedups._stock_sqrt, n, FIELD_PRIME
     )
+
+
+@settings(max_examples=60)
+@given(
+    st.one_of(
+        felts,
+        felts.map(lambda n: n * n % FIELD_PRIME),
+        st.integers(min_value=-(2**300), max_value=2**300),
+        st.sampled_from([0, 1, 2, FIELD_PRIME, FIELD_PRIME + 1, -1]),
+    )
+)
+def test_quad_residue_matches_stock(n):
+    assert speedups._is_quad_residue(n, FIELD_PRIME) == speedups._stock_is_quad_residue(
+        n, FIELD_PRIME
+    )
+    assert math_utils.is_quad_residue is speedups._is_quad_residue  # installed
 
 
 @settings(max_examples=60)

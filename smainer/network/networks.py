@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-from smainer.chain.errors import ChainError
 from smainer.config import NetworkSettings
+from smainer.network.errors import ChainError
 
 KNOWN = ("devnet", "sepolia", "mainnet")
 

@@ -6,12 +6,12 @@ import pytest
 from eth_keyfile import create_keyfile_json
 from starknet_py.net.full_node_client import FullNodeClient
 
-from smainer.chain.accounts import load_account
-from smainer.chain.deploy import EscrowConfig, _carry_over
-from smainer.chain.errors import AccountConfigError, ChainError
-from smainer.chain.manifest import DeployedEntry, Manifest, read_manifest, write_manifest
-from smainer.chain.networks import resolve_network
 from smainer.config import AccountSettings, NetworkSettings
+from smainer.network.accounts import load_account
+from smainer.network.deploy import EscrowConfig, _carry_over
+from smainer.network.errors import AccountConfigError, ChainError
+from smainer.network.manifest import DeployedEntry, Manifest, read_manifest, write_manifest
+from smainer.network.networks import resolve_network
 
 
 def test_config_file_and_flag_overrides(tmp_path):

@@ -1,5 +1,6 @@
 """``smainer deploy`` against a fresh devnet served over HTTP, run twice, then reconfigured."""
 
+import asyncio
 import json
 from collections.abc import Iterator
 
@@ -11,16 +12,17 @@ from starknet_py.net.client_models import Call
 from starknet_py.net.full_node_client import FullNodeClient
 from starknet_py.net.signer.key_pair import KeyPair
 
-from smainer.chain.accounts import predeployed_accounts
-from smainer.chain.deploy import (
+from smainer.cli import main
+from smainer.config import AccountSettings, DevnetSettings
+from smainer.network.accounts import predeployed_accounts
+from smainer.network.deploy import (
     DEVNET_ACCOUNT_GRANT,
     DEVNET_TOKEN_SUPPLY,
     EscrowConfig,
     deploy_marketplace,
 )
-from smainer.chain.networks import Network
-from smainer.cli import main
-from smainer.config import AccountSettings, DevnetSettings
+from smainer.network.errors import DeploymentError
+from smainer.network.networks import Network
 from tests.devnet.conftest import RunningServer, serve_real_devnet, start_in_thread
 
 pytestmark = pytest.mark.slow
@@ -119,3 +121,21 @@ def test_cli_reports_an_unreachable_network(tmp_path, capsys):
     assert code == 1
     assert "is not answering" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+def test_a_node_refusal_comes_out_as_a_chain_error(fresh_devnet, tmp_path):
+    """A wrong key: the devnet refuses the signature (starknet-py raises its ClientError); the
+    deployment turns it into a DeploymentError, which the CLI prints as one line."""
+    url = f"{fresh_devnet.url}/rpc"
+    address = (asyncio.run(predeployed_accounts(url)) or [])[1]["address"]
+    settings = AccountSettings(address=address, private_key="0x1234")
+    with pytest.raises(Exception) as raised:  # noqa: PT011 - the type is the point below
+        asyncio.run(
+            deploy_marketplace(
+                Network("devnet", url), settings, EscrowConfig(), manifest_dir=tmp_path,
+                progress=lambda _: None,
+            )
+        )  # fmt: skip
+    assert type(raised.value) is DeploymentError
+    assert "the node refused a request" in str(raised.value)
+    assert not (tmp_path / "devnet.json").exists()

@@ -12,13 +12,14 @@ import sys
 from dataclasses import dataclass
 
 from starknet_py.net.account.account import Account
+from starknet_py.net.client import Client
 from starknet_py.net.client_errors import ClientError
 from starknet_py.net.full_node_client import FullNodeClient
 from starknet_py.net.http_client import RpcHttpClient
-from starknet_py.net.signer.key_pair import KeyPair
 
-from smainer.chain.errors import AccountConfigError
 from smainer.config import AccountSettings
+from smainer.network.errors import AccountConfigError
+from smainer.network.signer import FastStarkSigner, fast_key_pair
 
 METHOD_NOT_FOUND = -32601
 
@@ -63,6 +64,13 @@ def _private_key(settings: AccountSettings) -> int:
         raise AccountConfigError(f"wrong password for keystore {settings.keystore}") from None
 
 
+def signing_account(address: int | str, private_key: int, client: Client, chain_id: int) -> Account:
+    """A starknet-py ``Account`` signing with :class:`FastStarkSigner`: the same signatures as
+    its default signer, ~3 ms instead of ~200 ms each."""
+    signer = FastStarkSigner(address, fast_key_pair(private_key), chain_id)
+    return Account(address=address, client=client, signer=signer, chain=chain_id)
+
+
 async def predeployed_accounts(rpc_url: str) -> list[dict[str, str]] | None:
     """A devnet's predeployed accounts, or ``None`` when the node is not a devnet."""
     try:
@@ -81,11 +89,8 @@ async def load_account(
 ) -> LoadedAccount:
     """The configured account; on a devnet with none configured, its first predeployed one."""
     if settings.address and (settings.private_key or settings.keystore):
-        key_pair = KeyPair.from_private_key(_private_key(settings))
         source = "keystore" if not settings.private_key else "SMAINER_PRIVATE_KEY"
-        account = Account(
-            address=settings.address, client=client, key_pair=key_pair, chain=chain_id
-        )
+        account = signing_account(settings.address, _private_key(settings), client, chain_id)
         return LoadedAccount(account, f"{settings.address} ({source})")
     if settings.address or settings.private_key or settings.keystore:
         raise AccountConfigError(
@@ -98,10 +103,5 @@ async def load_account(
             "(or SMAINER_PRIVATE_KEY); only a devnet lends its predeployed accounts"
         )
     first = accounts[0]
-    account = Account(
-        address=first["address"],
-        client=client,
-        key_pair=KeyPair.from_private_key(int(first["private_key"], 16)),
-        chain=chain_id,
-    )
+    account = signing_account(first["address"], int(first["private_key"], 16), client, chain_id)
     return LoadedAccount(account, f"{first['address']} (devnet predeployed account 0)")

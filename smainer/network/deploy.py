@@ -32,18 +32,18 @@ from starknet_py.net.full_node_client import FullNodeClient
 from starknet_py.net.udc_deployer.deployer import Deployer
 
 from smainer.artifacts import load_contract
-from smainer.chain.accounts import load_account, predeployed_accounts
-from smainer.chain.errors import ChainError, DeploymentError, NetworkUnreachableError
-from smainer.chain.manifest import (
+from smainer.class_hash import compiled_class_hash, sierra_class_hash
+from smainer.config import AccountSettings
+from smainer.network.accounts import load_account, predeployed_accounts
+from smainer.network.errors import ChainError, DeploymentError, NetworkUnreachableError
+from smainer.network.manifest import (
     DeployedEntry,
     Manifest,
     manifest_path,
     read_manifest,
     write_manifest,
 )
-from smainer.chain.networks import Network
-from smainer.class_hash import compiled_class_hash, sierra_class_hash
-from smainer.config import AccountSettings
+from smainer.network.networks import Network
 
 Progress = Callable[[str], None]
 
@@ -52,6 +52,12 @@ STRK_ADDRESS = 0x04718F5A0FC34CC1AF16A1CDEE98FFB20C31F5CD61D6AB07201858F4287C938
 
 CLASS_HASH_NOT_FOUND = 28
 CONTRACT_NOT_FOUND = 20
+RECEIPT_POLL_SECONDS = 0.1
+"""``wait_for_tx``'s check interval: it sleeps one interval after seeing a tx accepted before it
+fetches the receipt (2 s by default); a devnet accepts in well under a second, and ten status
+polls a second are nothing for a public node either."""
+RECEIPT_WAIT_SECONDS = 300
+"""How long :meth:`Deployment._wait` waits for a transaction to be accepted."""
 ONE_SMN = 10**18
 """The devnet Token has 18 decimals."""
 DEVNET_TOKEN_SUPPLY = 10**9 * ONE_SMN
@@ -146,7 +152,11 @@ class Deployment:
         )
 
     async def _wait(self, tx_hash: int, what: str) -> int:
-        receipt = await self.client.wait_for_tx(tx_hash, check_interval=0.2)
+        receipt = await self.client.wait_for_tx(
+            tx_hash,
+            check_interval=RECEIPT_POLL_SECONDS,
+            retries=int(RECEIPT_WAIT_SECONDS / RECEIPT_POLL_SECONDS),
+        )
         if receipt.execution_status is not None and receipt.execution_status.value == "REVERTED":
             raise DeploymentError(f"{what} reverted: {receipt.revert_reason}")
         self.manifest.transactions.append(hex(tx_hash))
@@ -290,7 +300,34 @@ async def deploy_marketplace(
     scarb_target: Path | None = None,
     progress: Progress = print,
 ) -> Manifest:
-    """Declare what is missing, deploy what is missing, configure, write the manifest."""
+    """Declare what is missing, deploy what is missing, configure, write the manifest.
+
+    The one error boundary of a deployment: whatever starknet-py or the transport raises comes
+    out as a :class:`ChainError` (the CLI's one message), never as a library's exception."""
+    try:
+        return await _deploy_marketplace(
+            network,
+            account_settings,
+            config,
+            manifest_dir=manifest_dir,
+            scarb_target=scarb_target,
+            progress=progress,
+        )
+    except ClientError as exc:
+        raise DeploymentError(f"the node refused a request: {exc.message}") from exc
+    except (HttpError, OSError) as exc:
+        raise NetworkUnreachableError(f"{network.rpc_url} stopped answering: {exc}") from exc
+
+
+async def _deploy_marketplace(
+    network: Network,
+    account_settings: AccountSettings,
+    config: EscrowConfig,
+    *,
+    manifest_dir: Path,
+    scarb_target: Path | None,
+    progress: Progress,
+) -> Manifest:
     client = FullNodeClient(node_url=network.rpc_url)
     try:
         chain_id = await client.get_chain_id()
