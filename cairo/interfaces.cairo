@@ -300,3 +300,17 @@ trait IUniversalDeployer<TContractState> {
         calldata: Array<felt252>
     ) -> ContractAddress;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Counter
+// ---------------------------------------------------------------------------------------------
+
+/// A counter anyone may increase: the smallest useful invoke, for measuring a node's cost per
+/// transaction (scripts/bench_devnet.py) and as a first contract to deploy on the devnet.
+#[starknet::interface]
+trait ICounter<TContractState> {
+    /// Adds `amount` to the value and emits `Increased`; reverts on u128 overflow.
+    fn increase(ref self: TContractState, amount: u128);
+    /// The current value (zero when deployed).
+    fn get(self: @TContractState) -> u128;
+}

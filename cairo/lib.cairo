@@ -8,3 +8,4 @@ mod token;
 mod account;
 mod escrow;
 mod udc;
+mod counter;

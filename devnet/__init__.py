@@ -13,6 +13,7 @@ One job per module:
 * :mod:`devnet.fees` -- the resource and fee model;
 * :mod:`devnet.genesis` -- block 0: fee tokens, UDC, funded accounts, key derivation;
 * :mod:`devnet.journal` -- the engine's ``Chain`` with a write journal (diffs, rollbacks);
+* :mod:`devnet.archive` -- mined blocks and transactions on disk, a few hundred in memory;
 * :mod:`devnet.history` -- per-key values by block (reads at past blocks, aborts);
 * :mod:`devnet.compiler` -- Sierra -> CASM for declares;
 * :mod:`devnet.events` -- ``starknet_getEvents`` filtering and paging;

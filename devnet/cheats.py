@@ -128,18 +128,14 @@ def abort_blocks(record: ChainRecord, starting_block_id: BlockId) -> list[Block]
     if record.pending:
         seal(record)
     first = resolve(record, starting_block_id)
-    if first >= len(record.blocks):
+    if first >= len(record.archive):
         raise BlockNotFoundError()
     if first == 0:
         raise InvalidParamsError("the genesis block cannot be aborted")
-    aborted = record.blocks[first:]
-    record.blocks = record.blocks[:first]
+    aborted = record.archive.truncate(first)
     for block in reversed(aborted):
         record.history.truncate(block.number, block.state_diff)
-        for tx_hash in block.transactions:
-            record.located.pop(tx_hash, None)
-        record.block_numbers.pop(block.block_hash or 0, None)
-    latest = record.blocks[-1]
+    latest = record.latest
     chain = JournalingChain(record.block_context(latest.number + 1, record.clock.now()))
     chain.restore(Snapshot(data=record.history.state_at(latest.number), block=chain.block))
     record.chain = chain
@@ -216,14 +212,9 @@ def set_gas_price(
     As in starknet-devnet, the next mined block's header carries the new prices; transactions
     already in the pre-confirmed block keep the fee they were charged.
     """
-    before = record.prices
-    record.prices = replace(before, **changes)
-    try:
-        block = record.chain.block
-        record.chain.set_block(record.block_context(block.number, block.timestamp))
-        if generate_block:
-            seal(record)
-    except BaseException:
-        record.prices = before  # the rest of the record is restored by devnet.rollback
-        raise
+    record.prices = replace(record.prices, **changes)
+    block = record.chain.block
+    record.chain.set_block(record.block_context(block.number, block.timestamp))
+    if generate_block:
+        seal(record)
     return record.prices

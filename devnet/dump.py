@@ -18,10 +18,10 @@ from enum import Enum
 from typing import Any
 
 from devnet import models
+from devnet.archive import Archive
 from devnet.clock import Clock
 from devnet.errors import InvalidParamsError
 from devnet.genesis import Genesis
-from devnet.history import History
 from devnet.journal import JournalingChain
 from devnet.record import ChainRecord, Located
 from smainer.engine import Event, L2ToL1Message, Snapshot
@@ -95,6 +95,7 @@ def dump_record(record: ChainRecord, chain_name: str) -> dict[str, Any]:
     devnet of the same chain.
     """
     chain = record.chain
+    mined = list(record.archive.blocks())
     return {
         "format": FORMAT,
         "chain_id": chain_name,
@@ -110,11 +111,9 @@ def dump_record(record: ChainRecord, chain_name: str) -> dict[str, Any]:
             }
             for _, declared in sorted(chain.state.classes.items())
         ],
-        "blocks": [encode(block) for block in record.blocks],
+        "blocks": [encode(block) for block, _ in mined],
         "transactions": [
-            _encode_located(located)
-            for block in record.blocks
-            for located in (record.located[h] for h in block.transactions)
+            _encode_located(located) for _, transactions in mined for located in transactions
         ],
         "pending": [_encode_located(located) for located in record.pending],
         "pending_block": {"number": chain.block.number, "timestamp": chain.block.timestamp},
@@ -181,9 +180,14 @@ def _load(
             compiled_class_hash=int(entry["compiled_class_hash"], 16),
         )
     classes = dict(scratch.state.classes)
-    history = History()
+    mined: dict[int, list[Located]] = {block.number: [] for block in blocks}
+    for entry in data["transactions"]:
+        located = _decode_located(entry)
+        mined[located.block_number].append(located)
+    archive = Archive()
     for block in blocks:
-        history.record(block.number, block.state_diff, classes)
+        archive.append(block, tuple(mined[block.number]))
+        archive.history.record(block.number, block.state_diff, classes)
 
     record = ChainRecord(
         chain_id=chain_id,
@@ -191,15 +195,13 @@ def _load(
         genesis=decode(data["genesis"]),
         chain=JournalingChain(),
         clock=Clock(wall, offset=data["time_offset"], pinned=data["pinned_timestamp"]),
-        history=history,
-        blocks=blocks,
-        block_numbers={block.block_hash or 0: block.number for block in blocks},
+        archive=archive,
     )
     pending_block = data["pending_block"]
     chain = JournalingChain(
         record.block_context(pending_block["number"], pending_block["timestamp"])
     )
-    chain.restore(Snapshot(data=history.state_at(blocks[-1].number), block=chain.block))
+    chain.restore(Snapshot(data=archive.history.state_at(blocks[-1].number), block=chain.block))
     pending_diff: models.StateDiff = decode(data["pending_diff"])
     for class_hash in pending_diff.declared:
         declared = classes[class_hash]
@@ -216,9 +218,8 @@ def _load(
     for (address, key), value in pending_diff.storage.items():
         chain.set_storage(address, key, value)
     record.chain = chain
-    mined = [_decode_located(entry) for entry in data["transactions"]]
     record.pending = [_decode_located(entry) for entry in data["pending"]]
-    record.located = {item.transaction.transaction_hash: item for item in (*mined, *record.pending)}
+    record.pending_by_hash = {item.transaction.transaction_hash: item for item in record.pending}
     if not isinstance(record.genesis, Genesis):
         raise TypeError("genesis")
     return record

@@ -1,4 +1,5 @@
-"""The devnet's errors, one class per JSON-RPC error of the Starknet spec (v0.10.2).
+"""The devnet's errors, one class per JSON-RPC error of the Starknet spec (v0.10.2), plus the
+two the spec has no code for (``devnet_*`` failures, a subscription limit).
 
 Every failure a client can see is one of these, raised where it happens and turned into a
 JSON-RPC error object in one place (:mod:`devnet.dispatch`). Codes and messages are the spec's;
@@ -242,6 +243,26 @@ class TooManyBlocksBackError(RpcError):
 class NoTraceAvailableError(RpcError):
     code = 10
     message = "No trace available for transaction"
+
+
+# The devnet's own errors: no spec names them.
+
+
+class DevnetError(RpcError):
+    """A ``devnet_*`` method failed for a reason the client should read (a dump that cannot be
+    written, a file that is not a dump). starknet-devnet answers these with code -1."""
+
+    code = -1
+    message = "Devnet error"
+
+
+class TooManySubscriptionsError(RpcError):
+    """More subscriptions on one WebSocket than :data:`devnet.subscriptions.MAX_SUBSCRIPTIONS`.
+    The spec has no error for it, so this is EIP-1474's "Limit exceeded" (-32005), the code
+    JSON-RPC nodes use for such limits."""
+
+    code = -32005
+    message = "Limit exceeded"
 
 
 SPEC_ERRORS: dict[str, type[RpcError]] = {

@@ -25,6 +25,7 @@ __all__ = [
     "GasPrices",
     "Invocation",
     "InvokeTransaction",
+    "Located",
     "NewBlock",
     "PredeployedAccount",
     "Receipt",
@@ -33,6 +34,7 @@ __all__ = [
     "ResourceBounds",
     "StateDiff",
     "Transaction",
+    "TransactionReceived",
     "TransactionTrace",
     "TransactionType",
 ]
@@ -273,6 +275,18 @@ class NewBlock:
 
 
 @dataclass(frozen=True)
+class TransactionReceived:
+    """Listener notification: a transaction was accepted into the pre-confirmed block and waits
+    there (``--block-time``, or mining on demand), so ``PRE_CONFIRMED`` subscribers can be told
+    at once. Not sent for a transaction mined in the request that received it: its
+    :class:`NewBlock` says it all."""
+
+    transaction_hash: int
+    block_number: int
+    """The pre-confirmed block's number."""
+
+
+@dataclass(frozen=True)
 class Reorg:
     """Listener notification: blocks were aborted (``starknet_subscriptionReorg``'s fields)."""
 
@@ -346,3 +360,14 @@ class TransactionTrace:
     execute_revert_reason: str | None = None
     constructor: Invocation | None = None
     fee_transfer: Invocation | None = None
+
+
+@dataclass(frozen=True)
+class Located:
+    """A transaction with its receipt and trace, and where it lies."""
+
+    transaction: Transaction
+    receipt: Receipt
+    trace: TransactionTrace
+    block_number: int
+    index: int

@@ -8,9 +8,11 @@ wants to see it. Aborted blocks and their transactions are unknown by number, ha
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+from collections.abc import Iterator, Sequence
 from typing import Any
 
+from devnet.archive import TransactionEvents
 from devnet.codec import BlockId
 from devnet.errors import (
     BlockNotFoundError,
@@ -47,15 +49,16 @@ __all__ = [
 
 def resolve(record: ChainRecord, block_id: BlockId) -> int:
     """The number of a mined block (``pre_confirmed`` is not one: callers handle it)."""
+    mined = len(record.archive)
     if block_id.tag in ("latest", "l1_accepted"):
-        return len(record.blocks) - 1
+        return mined - 1
     if block_id.tag == "pre_confirmed":
-        return len(record.blocks)
+        return mined
     if block_id.number is not None:
-        if block_id.number >= len(record.blocks):
+        if block_id.number >= mined:
             raise BlockNotFoundError()
         return block_id.number
-    number = record.block_numbers.get(block_id.hash or 0)
+    number = record.archive.number_of(block_id.hash or 0)
     if number is None:
         raise BlockNotFoundError()
     return number
@@ -73,14 +76,14 @@ def get_block(record: ChainRecord, block_id: BlockId) -> Block:
     if _live(block_id):
         record.refresh_pending_time()
         return pending_block(record)
-    return record.blocks[resolve(record, block_id)]
+    return record.archive.block(resolve(record, block_id))
 
 
 def block_transactions(record: ChainRecord, block: Block) -> list[Located]:
     """The transactions of ``block`` (a mined block or the pre-confirmed one), in order."""
     if block.is_pre_confirmed:
         return list(record.pending)
-    return [record.located[tx_hash] for tx_hash in block.transactions]
+    return list(record.archive.transactions(block.number))
 
 
 def transaction_by_index(record: ChainRecord, block_id: BlockId, index: int) -> Located:
@@ -91,7 +94,7 @@ def transaction_by_index(record: ChainRecord, block_id: BlockId, index: int) -> 
 
 
 def get_transaction(record: ChainRecord, tx_hash: int) -> Located:
-    located = record.located.get(tx_hash)
+    located = record.transaction(tx_hash)
     if located is None:
         raise TransactionHashNotFoundError()
     return located
@@ -99,9 +102,9 @@ def get_transaction(record: ChainRecord, tx_hash: int) -> Located:
 
 def block_of(record: ChainRecord, located: Located) -> Block:
     """The block a transaction lies in (the pre-confirmed one while it is not mined)."""
-    if located.block_number >= len(record.blocks):
+    if located.block_number >= len(record.archive):
         return pending_block(record)
-    return record.blocks[located.block_number]
+    return record.archive.block(located.block_number)
 
 
 # State.
@@ -131,9 +134,10 @@ def get_storage_at(
     get_class_hash_at(record, address, block_id)
     if _live(block_id):
         value = record.chain.get_storage(address, key)
+        mined = len(record.archive)
         if (address, key) in record.pending_diff().storage:
-            return value, len(record.blocks)
-        return value, record.history.storage_at(address, key, len(record.blocks) - 1)[1]
+            return value, mined
+        return value, record.history.storage_at(address, key, mined - 1)[1]
     return record.history.storage_at(address, key, resolve(record, block_id))
 
 
@@ -187,7 +191,7 @@ def get_events(
     """``starknet_getEvents``: matches in chain order, at most ``chunk_size``, next token."""
     check_chunk_size(chunk_size)
     first = 0 if from_block is None else resolve(record, from_block)
-    last = len(record.blocks) - 1 if to_block is None else resolve(record, to_block)
+    last = len(record.archive) - 1 if to_block is None else resolve(record, to_block)
     start: Position = (first, 0, 0)
     if continuation_token is not None:
         start = decode_token(continuation_token)
@@ -199,17 +203,18 @@ def get_events(
 def _events_from(
     record: ChainRecord, start: Position, last: int
 ) -> Iterator[tuple[Position, EmittedEvent]]:
-    for number in range(start[0], last + 1):
-        if number < len(record.blocks):
-            block_hash: int | None = record.blocks[number].block_hash
-            transactions = [record.located[h] for h in record.blocks[number].transactions]
-        else:
-            block_hash = None
-            transactions = list(record.pending)
-        for tx_index, located in enumerate(transactions):
+    blocks: Iterator[tuple[int, int | None, Sequence[TransactionEvents]]] = (
+        (block.number, block.block_hash, block.transactions)
+        for block in record.archive.events(start[0], last)
+    )
+    if last >= len(record.archive):  # the pre-confirmed block, which has no hash yet
+        pending = [(t.transaction.transaction_hash, t.receipt.events) for t in record.pending]
+        blocks = itertools.chain(blocks, [(len(record.archive), None, pending)])
+    for number, block_hash, transactions in blocks:
+        for tx_index, (tx_hash, events) in enumerate(transactions):
             if (number, tx_index) < start[:2]:
                 continue
-            for event_index, event in enumerate(located.receipt.events):
+            for event_index, event in enumerate(events):
                 position = (number, tx_index, event_index)
                 if position < start:
                     continue
@@ -217,7 +222,7 @@ def _events_from(
                     position,
                     EmittedEvent(
                         event=event,
-                        transaction_hash=located.transaction.transaction_hash,
+                        transaction_hash=tx_hash,
                         transaction_index=tx_index,
                         event_index=event_index,
                         block_number=number,

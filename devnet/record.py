@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from devnet.archive import Archive
 from devnet.clock import Clock
 from devnet.genesis import STRK_ADDRESS, Genesis
 from devnet.history import History
@@ -18,12 +19,11 @@ from devnet.journal import JournalingChain, Mark
 from devnet.models import (
     Block,
     GasPrices,
+    Located,
     NewBlock,
-    Receipt,
     Reorg,
     StateDiff,
-    Transaction,
-    TransactionTrace,
+    TransactionReceived,
 )
 from devnet.transactions import Environment
 from smainer.engine import BlockContext
@@ -34,7 +34,7 @@ __all__ = ["STARKNET_VERSION", "ChainRecord", "Located", "Notification", "block_
 STARKNET_VERSION = "0.14.1"
 """Reported by blocks: starknet.js only uses Blake2s compiled class hashes from 0.14.1 on."""
 
-Notification = NewBlock | Reorg
+Notification = NewBlock | TransactionReceived | Reorg
 
 
 def block_context(number: int, timestamp: int, chain_id: int, prices: GasPrices) -> BlockContext:
@@ -54,20 +54,10 @@ def block_context(number: int, timestamp: int, chain_id: int, prices: GasPrices)
     )
 
 
-@dataclass(frozen=True)
-class Located:
-    """A transaction with its receipt and trace, and where it lies."""
-
-    transaction: Transaction
-    receipt: Receipt
-    trace: TransactionTrace
-    block_number: int
-    index: int
-
-
 @dataclass
 class ChainRecord:
-    """Blocks, located transactions, the pre-confirmed block, history, genesis and clock.
+    """The archive (mined blocks, their transactions, history), the pre-confirmed block, genesis
+    and clock.
 
     ``chain`` holds the live state: what the mined blocks left plus the pre-confirmed block's
     writes, which start at journal position ``pending_mark``. ``outbox`` holds the
@@ -79,14 +69,12 @@ class ChainRecord:
     genesis: Genesis
     chain: JournalingChain
     clock: Clock
-    history: History = field(default_factory=History)
-    blocks: list[Block] = field(default_factory=list)
-    block_numbers: dict[int, int] = field(default_factory=dict)
-    """Block hash -> number, for ``{"block_hash": ...}`` ids."""
-    located: dict[int, Located] = field(default_factory=dict)
-    """Transaction hash -> the transaction, mined or pre-confirmed."""
+    archive: Archive = field(default_factory=Archive)
+    """The mined blocks, their transactions and the state's history (on disk)."""
     pending: list[Located] = field(default_factory=list)
     """The pre-confirmed block's transactions, in order."""
+    pending_by_hash: dict[int, Located] = field(default_factory=dict)
+    """The same, by transaction hash."""
     pending_mark: Mark = 0
     outbox: list[Notification] = field(default_factory=list)
     lite_mode: bool = False
@@ -98,7 +86,20 @@ class ChainRecord:
 
     @property
     def latest(self) -> Block:
-        return self.blocks[-1]
+        return self.archive.latest
+
+    @property
+    def history(self) -> History:
+        return self.archive.history
+
+    def transaction(self, tx_hash: int) -> Located | None:
+        """A transaction by hash, pre-confirmed or mined."""
+        located = self.pending_by_hash.get(tx_hash)
+        return located if located is not None else self.archive.transaction(tx_hash)
+
+    def knows(self, tx_hash: int) -> bool:
+        """Whether a transaction of this hash was accepted (pre-confirmed or mined)."""
+        return tx_hash in self.pending_by_hash or tx_hash in self.archive
 
     def pending_diff(self) -> StateDiff:
         """The pre-confirmed block's state diff so far."""

@@ -6,17 +6,19 @@ rejection, a Cairo revert in a cheat, or a bug halfway through sealing a block. 
 of :class:`~devnet.state.Devnet` runs between :func:`checkpoint` and either :func:`commit` or
 :func:`restore`. The checkpoint is cheap: the live state is undone through the chain's journal
 (one entry per write since the request began, which is why sealing a block no longer drops the
-journal: :func:`commit` does, once the request succeeded), the block and transaction tables
-are shallow copies, and the history is rewound block by block.
+journal: :func:`commit` does, once the request succeeded), and the archive of mined blocks,
+transactions and history (:mod:`devnet.archive`) rolls back a SQLite savepoint. Nothing is
+copied but the pre-confirmed block's list, so a checkpoint costs the same on a long chain.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from devnet.archive import Archive, ArchiveMark
 from devnet.genesis import Genesis
 from devnet.journal import JournalingChain, Mark
-from devnet.models import Block
+from devnet.models import GasPrices
 from devnet.record import ChainRecord, Located
 from smainer.engine import BlockContext
 
@@ -32,11 +34,13 @@ class Checkpoint:
     block: BlockContext
     pending_mark: Mark
     genesis: Genesis
-    blocks: list[Block]
-    block_numbers: dict[int, int]
-    located: dict[int, Located]
+    archive: Archive
+    archive_mark: ArchiveMark
     pending: list[Located]
     clock: tuple[int, int | None]
+    prices: GasPrices
+    impersonated: frozenset[int]
+    auto_impersonate: bool
 
 
 def checkpoint(record: ChainRecord) -> Checkpoint:
@@ -47,45 +51,52 @@ def checkpoint(record: ChainRecord) -> Checkpoint:
         block=record.chain.block,
         pending_mark=record.pending_mark,
         genesis=record.genesis,
-        blocks=list(record.blocks),
-        block_numbers=dict(record.block_numbers),
-        located=dict(record.located),
+        archive=record.archive,
+        archive_mark=record.archive.checkpoint(),
         pending=list(record.pending),
         clock=(record.clock.offset, record.clock.pinned),
+        prices=record.prices,
+        impersonated=record.impersonated,
+        auto_impersonate=record.auto_impersonate,
     )
 
 
 def restore(record: ChainRecord, saved: Checkpoint) -> None:
     """Put ``record`` back as :func:`checkpoint` saw it; queued notifications are dropped.
 
-    Blocks sealed since are taken out of the history (newest first), blocks aborted since are
-    put back (oldest first), and the live chain (or the one an abort replaced) is rolled back
-    through its journal.
+    The archive (mined blocks, their transactions, the history) rolls back its savepoint, and
+    the live chain (or the one an abort replaced) is rolled back through its journal.
     """
-    common = 0
-    for now, then in zip(record.blocks, saved.blocks, strict=False):
-        if now is not then:
-            break
-        common += 1
-    # A block is appended before its diff is recorded, so a half-recorded one is undone too.
-    for block in reversed(record.blocks[common:]):
-        record.history.truncate(block.number, block.state_diff)
+    if record.archive is not saved.archive:
+        record.archive.close()
+    saved.archive.restore(saved.archive_mark)
     saved.chain.rollback(saved.mark)
     saved.chain.set_block(saved.block)
-    for block in saved.blocks[common:]:
-        record.history.record(block.number, block.state_diff, saved.chain.state.classes)
     record.chain = saved.chain
     record.pending_mark = saved.pending_mark
     record.genesis = saved.genesis
-    record.blocks = saved.blocks
-    record.block_numbers = saved.block_numbers
-    record.located = saved.located
+    record.archive = saved.archive
     record.pending = saved.pending
+    record.pending_by_hash = {
+        located.transaction.transaction_hash: located for located in saved.pending
+    }
     record.clock.offset, record.clock.pinned = saved.clock
+    record.prices = saved.prices
+    record.impersonated = saved.impersonated
+    record.auto_impersonate = saved.auto_impersonate
     record.outbox = []
 
 
-def commit(record: ChainRecord) -> None:
-    """The request succeeded: drop the journal of mined blocks (the history has them)."""
+def commit(record: ChainRecord, saved: Checkpoint | None = None) -> None:
+    """The request succeeded: keep what it wrote to the archive (``saved``: its checkpoint)
+    and drop the journal of mined blocks (the archive's history has them).
+
+    A request that replaced the whole record (restart, load) leaves the old archive behind:
+    it is closed, which deletes its file.
+    """
+    if saved is not None:
+        saved.archive.release()
+        if saved.archive is not record.archive:
+            saved.archive.close()
     record.chain.forget(record.pending_mark)
     record.pending_mark = 0

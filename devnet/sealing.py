@@ -67,7 +67,7 @@ def _receipt_felts(receipt: Receipt) -> list[int]:
 
 def pending_block(record: ChainRecord) -> Block:
     """The pre-confirmed block as it stands (no hash, no commitments yet)."""
-    latest = record.blocks[-1] if record.blocks else None
+    latest = record.latest if record.archive else None
     block = record.chain.block
     return Block(
         number=block.number,
@@ -144,11 +144,10 @@ def seal(record: ChainRecord) -> Block:
     record.refresh_pending_time()
     sealed = _sealed_lite if record.lite_mode else _sealed
     block = sealed(pending_block(record), [located.receipt for located in record.pending])
-    # Appended before its diff is recorded: a rollback then undoes a half-recorded block too.
-    record.blocks.append(block)
+    record.archive.append(block, tuple(record.pending))
     record.history.record(block.number, block.state_diff, record.chain.state.classes)
-    record.block_numbers[block.block_hash or 0] = block.number
     record.pending = []
+    record.pending_by_hash = {}
     record.pending_mark = record.chain.mark()
     record.clock.unpin()
     record.chain.set_block(record.block_context(block.number + 1, record.clock.now()))
@@ -158,7 +157,7 @@ def seal(record: ChainRecord) -> Block:
 
 def include(record: ChainRecord, located: Located, *, mine: bool) -> None:
     """Add an executed transaction to the pre-confirmed block; seal it at once if ``mine``."""
-    record.located[located.transaction.transaction_hash] = located
+    record.pending_by_hash[located.transaction.transaction_hash] = located
     record.pending.append(located)
     if mine:
         seal(record)
@@ -176,7 +175,7 @@ def add_transaction(record: ChainRecord, item: Broadcasted, *, mine: bool) -> Lo
             UnsupportedTransactionVersionError,
             "query versions (2**128 + 3) are for estimateFee and simulateTransactions only",
         )
-    if tx.transaction_hash in record.located:
+    if record.knows(tx.transaction_hash):
         raise reject(DuplicateTransactionError, f"{tx.transaction_hash:#x}")
     record.refresh_pending_time()
     executed = execute(record.chain, item, record.environment())

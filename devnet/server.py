@@ -30,14 +30,10 @@ from aiohttp import WSMsgType, web
 
 from devnet.access import AccessPolicy
 from devnet.banner import PredeployedContract, render_banner
+from devnet.connection import SLOW_CONSUMER_CLOSE_CODE, Connection
 from devnet.dispatch import Dispatcher, Limits
 from devnet.errors import InvalidRequestError, ParseError, RpcError
-from devnet.subscriptions import (
-    SLOW_CONSUMER_CLOSE_CODE,
-    Connection,
-    ConnectionDispatcher,
-    SubscriptionHub,
-)
+from devnet.subscriptions import ConnectionDispatcher, SubscriptionHub
 from smainer.config import DevnetSettings
 
 if TYPE_CHECKING:

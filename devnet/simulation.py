@@ -37,13 +37,14 @@ Simulated = tuple[TransactionTrace, FeeEstimate, Receipt]
 def scratch(record: ChainRecord, block_id: BlockId) -> Iterator[JournalingChain]:
     """A chain in the state of ``block_id`` whose changes are thrown away afterwards."""
     if block_id.tag == "pre_confirmed" or (
-        not record.pending and resolve(record, block_id) == len(record.blocks) - 1
+        not record.pending and resolve(record, block_id) == len(record.archive) - 1
     ):
         record.refresh_pending_time()
         chain = record.chain
     else:
         number = resolve(record, block_id)
-        chain = JournalingChain(record.block_context(number + 1, record.blocks[number].timestamp))
+        timestamp = record.archive.block(number).timestamp
+        chain = JournalingChain(record.block_context(number + 1, timestamp))
         chain.restore(Snapshot(data=record.history.state_at(number), block=chain.block))
     mark = chain.mark()
     try:

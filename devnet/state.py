@@ -10,10 +10,11 @@ public method takes it, so calls from many threads (``asyncio.to_thread`` from t
 block-time timer) are serialized and each sees a consistent chain. Execution is CPU-bound
 Python; a server should run the methods off its event loop (``to_thread``) so that a 0.5 s
 transaction does not stall other connections. Listeners (:meth:`Devnet.add_listener`) are called
-synchronously, in the calling thread, with the lock held, once the request that mined a block
-(or aborted blocks) has succeeded: they must be quick and must not block on the event loop; hand
-the notification over with ``loop.call_soon_threadsafe``. They may read the devnet (the lock is
-re-entrant) but not change it; a listener that raises is logged and skipped.
+synchronously, in the calling thread, with the lock held, once the request that mined a block,
+left a transaction in the pre-confirmed block or aborted blocks has succeeded: they must be quick
+and must not block on the event loop; hand the notification over with
+``loop.call_soon_threadsafe``. They may read the devnet (the lock is re-entrant) but not change
+it; a listener that raises is logged and skipped.
 
 **All or nothing.** Every write (transactions, mint, time, blocks, aborts, predeploys, load,
 restart) either succeeds whole or, on any error, spec rejection or bug alike, leaves the chain
@@ -55,6 +56,7 @@ from devnet.models import (
     GasPrices,
     PredeployedAccount,
     Receipt,
+    TransactionReceived,
     TransactionTrace,
 )
 from devnet.record import STARKNET_VERSION, ChainRecord, Located, Notification, block_context
@@ -107,7 +109,7 @@ def _write(method: Callable[P, R]) -> Callable[P, R]:
                 raise
             finally:
                 devnet._writing = False
-            rollback.commit(devnet._record)
+            rollback.commit(devnet._record, saved)
             devnet._flush()
             return result
 
@@ -186,14 +188,28 @@ class Devnet:
     # Listeners.
 
     def add_listener(self, listener: Listener) -> None:
-        """Call ``listener`` with a :class:`NewBlock` per mined block and a :class:`Reorg` per
-        abort (see the threading contract in the module docstring)."""
+        """Call ``listener`` with a :class:`NewBlock` per mined block, a
+        :class:`TransactionReceived` per transaction left waiting in the pre-confirmed block and
+        a :class:`Reorg` per abort (see the threading contract in the module docstring)."""
         with self._lock:
             self._listeners.append(listener)
 
     def remove_listener(self, listener: Listener) -> None:
         with self._lock:
             self._listeners.remove(listener)
+
+    def _tell_received(self, located: Located) -> None:
+        """Queue a :class:`TransactionReceived` if ``located`` waits in the pre-confirmed block.
+
+        Queued in the outbox like a block, so listeners hear of it only once the request
+        succeeded, and before the block that later mines it. A transaction mined at once
+        (the default) gets none: its :class:`NewBlock` follows in the same request.
+        """
+        if located.block_number > self._record.latest.number:
+            received = TransactionReceived(
+                located.transaction.transaction_hash, located.block_number
+            )
+            self._record.outbox.append(received)
 
     def _flush(self) -> None:
         """Hand the succeeded request's notifications to the listeners, in order."""
@@ -373,7 +389,8 @@ class Devnet:
 
     @_locked
     def is_pre_confirmed(self, tx_hash: int) -> bool:
-        return reads.get_transaction(self._record, tx_hash).block_number >= len(self._record.blocks)
+        located = reads.get_transaction(self._record, tx_hash)  # not found: spec error 29
+        return located.block_number >= len(self._record.archive)
 
     @_locked
     def block_of(self, located: Located) -> Block:
@@ -386,7 +403,9 @@ class Devnet:
         Raises the spec's write-API error when the tx is rejected; a tx that reverts after
         validation is included, with a REVERTED receipt.
         """
-        return sealing.add_transaction(self._record, item, mine=self.mine_per_tx)
+        located = sealing.add_transaction(self._record, item, mine=self.mine_per_tx)
+        self._tell_received(located)
+        return located
 
     def add_transaction_json(self, transaction: dict[str, Any]) -> Located:
         """Parse (with this devnet's chain id) and add a ``BROADCASTED_TXN``."""
@@ -503,7 +522,11 @@ class Devnet:
 
         Returns the new balance and the transaction (fee 0, a ``Transfer`` event from 0).
         """
-        return cheats.mint(self._record, address, amount, unit, mine=self.mine_per_tx)
+        new_balance, located = cheats.mint(
+            self._record, address, amount, unit, mine=self.mine_per_tx
+        )
+        self._tell_received(located)
+        return new_balance, located
 
     @_write
     def predeploy(

@@ -9,14 +9,18 @@ shapes those methods answer, nothing is sent twice or skipped, and a subscriptio
 the past (``block_id``) is the same walk from an older block. A ``Reorg`` is told to every
 subscription that saw an orphaned block and moves cursors back to the first one.
 
-Transactions that wait in the pre-confirmed block (``--block-time``) change no block, so while a
-subscription asks for ``PRE_CONFIRMED`` updates (or follows a transaction's status) the hub also
-looks at the pre-confirmed block every :data:`PRE_CONFIRMED_POLL_SECONDS`.
+Transactions that wait in the pre-confirmed block (``--block-time``) change no block: the devnet
+tells of each with a ``TransactionReceived``, which starts a walk too when some subscription asks
+for ``PRE_CONFIRMED`` updates (or follows a transaction's status). After the mined blocks, every
+walk reads the pre-confirmed block and tells what is new in it. A walk reads the latest block
+number before catching up and the pre-confirmed block after, so a transaction found waiting is in
+no block told yet: its pre-confirmed notification never follows its block's, and one mined before
+a walk sees it waiting is told as accepted only (as with a block per transaction, the default).
 
 Everything here runs on the server's worker (:class:`devnet.server.Worker`), the thread that runs
-the chain, so no locking is needed; frames reach the socket through :class:`Connection`, which
-hands them to the server's loop and bounds what may wait there: a client that stops reading is
-cut off (:class:`Connection` overflows), never buffered without end.
+the chain, so no locking is needed; frames reach the socket through
+:class:`~devnet.connection.Connection`, which bounds what may wait there: a client that stops
+reading is cut off, never buffered without end.
 """
 
 from __future__ import annotations
@@ -26,21 +30,22 @@ import json
 import logging
 import re
 import secrets
-import threading
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, ClassVar
+from typing import Any
 
+from devnet.connection import Connection
 from devnet.dispatch import Dispatcher
 from devnet.errors import (
     BlockNotFoundError,
     InvalidParamsError,
     InvalidSubscriptionIdError,
-    RpcError,
     TooManyAddressesInFilterError,
     TooManyBlocksBackError,
+    TooManySubscriptionsError,
     TransactionHashNotFoundError,
 )
+from devnet.models import Reorg, TransactionReceived
 
 log = logging.getLogger("devnet.subscriptions")
 
@@ -53,21 +58,8 @@ EVENTS_PAGE = 100
 MAX_SUBSCRIPTIONS = 64
 """Subscriptions one connection may hold: each costs reads on the chain's thread per block."""
 
-MAX_QUEUED_FRAMES = 4096
-"""Frames (replies and notifications) waiting for one slow socket before it is closed: four full
-1024-block replays of new heads."""
-
-MAX_QUEUED_BYTES = 8 * 1024 * 1024
-"""Bytes waiting for one slow socket before it is closed (a block's receipts can be large)."""
-
 MAX_SENDER_ADDRESSES = 1024
 """``sender_address`` entries one transaction subscription may filter on (spec error 67)."""
-
-PRE_CONFIRMED_POLL_SECONDS = 0.5
-"""How often the pre-confirmed block is looked at while someone waits for its transactions."""
-
-SLOW_CONSUMER_CLOSE_CODE = 1008
-"""RFC 6455 "policy violation": the close code sent to a client whose send queue overflowed."""
 
 SUBSCRIPTION_METHODS = (
     "starknet_subscribeNewHeads",
@@ -84,93 +76,6 @@ _TRANSACTION_STATUSES = frozenset({"RECEIVED", "CANDIDATE", "PRE_CONFIRMED", "AC
 ``PRE_CONFIRMED`` and ``ACCEPTED_ON_L2`` are ever told; the others are accepted and stay quiet."""
 _RECEIPT_STATUSES = frozenset({"PRE_CONFIRMED", "ACCEPTED_ON_L2"})
 _TAGS = frozenset({"INCLUDE_PROOF_FACTS"})
-
-
-class TooManySubscriptionsError(RpcError):
-    """More than :data:`MAX_SUBSCRIPTIONS` on one connection. The spec has no error for it, so
-    this is EIP-1474's "Limit exceeded" (-32005), the code JSON-RPC nodes use for such limits."""
-
-    code: ClassVar[int] = -32005
-    message: ClassVar[str] = "Limit exceeded"
-
-
-class Connection:
-    """One WebSocket's outgoing frames, in order, from any thread to the server's loop.
-
-    At most ``max_frames`` frames or ``max_bytes`` bytes wait for the socket; one more marks the
-    connection overflowed: nothing more is queued, and :attr:`overflow` (an event on the server's
-    loop) tells the server to close the socket. A client that stops reading thus costs a bounded
-    amount of memory and no more work on the chain's thread.
-    """
-
-    def __init__(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        *,
-        max_frames: int = MAX_QUEUED_FRAMES,
-        max_bytes: int = MAX_QUEUED_BYTES,
-    ) -> None:
-        self._loop = loop
-        self._frames: asyncio.Queue[str | None] = asyncio.Queue()
-        self._lock = threading.Lock()
-        self.max_frames = max_frames
-        self.max_bytes = max_bytes
-        self.queued_frames = 0
-        self.queued_bytes = 0
-        self.subscriptions: dict[str, Subscription] = {}
-        self.closed = False
-        self.overflowed = False
-        self.overflow = asyncio.Event()
-        """Set (on the server's loop) once the queue overflowed."""
-
-    @property
-    def open(self) -> bool:
-        return not (self.closed or self.overflowed)
-
-    def _reserve(self, size: int) -> bool | None:
-        """Count a frame in; ``None`` if it made the queue overflow just now."""
-        with self._lock:
-            if not self.open:
-                return False
-            if self.queued_frames >= self.max_frames or self.queued_bytes + size > self.max_bytes:
-                self.overflowed = True
-                return None
-            self.queued_frames += 1
-            self.queued_bytes += size
-            return True
-
-    def send_now(self, text: str) -> None:
-        """Queue a frame; only from the server's loop (replies)."""
-        reserved = self._reserve(len(text))
-        if reserved:
-            self._frames.put_nowait(text)
-        elif reserved is None:
-            self.overflow.set()
-
-    def send(self, message: dict[str, Any]) -> None:
-        """Queue a notification; from any thread (the worker)."""
-        if not self.open:
-            return
-        text = json.dumps(message, separators=(",", ":"))
-        reserved = self._reserve(len(text))
-        if reserved:
-            self._loop.call_soon_threadsafe(self._frames.put_nowait, text)
-        elif reserved is None:
-            self._loop.call_soon_threadsafe(self.overflow.set)
-
-    def sent(self, text: str) -> None:
-        """A frame left the queue (written, or dropped because the socket closed)."""
-        with self._lock:
-            self.queued_frames -= 1
-            self.queued_bytes -= len(text)
-
-    def close(self) -> None:
-        self.closed = True
-        self._frames.put_nowait(None)
-
-    async def next_frame(self) -> str | None:
-        """The next frame to write, ``None`` once closed and drained."""
-        return await self._frames.get()
 
 
 @dataclass
@@ -202,6 +107,7 @@ class Subscription:
 
     @property
     def wants_pre_confirmed(self) -> bool:
+        """Whether a transaction entering the pre-confirmed block may concern it."""
         return self.kind == "transactionStatus" or (
             self.kind != "newHeads" and "PRE_CONFIRMED" in self.statuses
         )
@@ -214,29 +120,35 @@ class SubscriptionHub:
         self._dispatcher = dispatcher
         self._loop = worker_loop
         self._subscriptions: dict[str, Subscription] = {}
+        self._held: dict[Connection, dict[str, Subscription]] = {}
+        """Each connection's subscriptions, by id (an id belongs to its connection)."""
         self._walking = False
         self._walk_again = False
-        self._polling = False
         self._reads: dict[str, Any] = {}
         """Blocks read during one walk, shared by all subscriptions (cleared on every change)."""
 
     # The devnet's listener hook: called on whatever thread changed the chain.
 
     def on_chain_event(self, event: Any) -> None:
-        """``NewBlock`` or ``Reorg`` from ``Devnet.add_listener``; handled on the worker loop.
-
-        Any other notification (a transaction entering the pre-confirmed block, say) just
-        starts a walk, which looks at the pre-confirmed block too.
-        """
+        """``NewBlock``, ``TransactionReceived`` or ``Reorg`` from ``Devnet.add_listener``;
+        handled on the worker loop."""
         self._loop.call_soon_threadsafe(self._handle, event)
 
     def _handle(self, event: Any) -> None:
+        """A ``Reorg`` is told first; then a walk tells the rest (any other event, a
+        ``NewBlock`` say, just starts one). A ``TransactionReceived`` starts one only when some
+        subscription may care about the pre-confirmed block: a busy ``--block-time`` devnet
+        followed only by new heads costs no walk per transaction."""
         self._reads.clear()
-        if hasattr(event, "starting_block_number"):  # a Reorg
+        if isinstance(event, TransactionReceived) and not any(
+            s.wants_pre_confirmed for s in self._subscriptions.values()
+        ):
+            return
+        if isinstance(event, Reorg):
             self._tell_reorg(event)
         self._kick()
 
-    def _tell_reorg(self, reorg: Any) -> None:
+    def _tell_reorg(self, reorg: Reorg) -> None:
         result = {
             "starting_block_hash": hex(reorg.starting_block_hash),
             "starting_block_number": reorg.starting_block_number,
@@ -252,7 +164,7 @@ class SubscriptionHub:
     # Subscribe / unsubscribe, bound to a connection by ConnectionDispatcher.
 
     async def subscribe_new_heads(self, connection: Connection, block_id: Any = None) -> str:
-        _check_room(connection)
+        self._check_room(connection)
         start = await self._start_block(block_id)
         return self._add(Subscription("", "newHeads", connection, start))
 
@@ -264,7 +176,7 @@ class SubscriptionHub:
         block_id: Any = None,
         finality_status: Any = None,
     ) -> str:
-        _check_room(connection)
+        self._check_room(connection)
         if finality_status not in (None, "ACCEPTED_ON_L2", "PRE_CONFIRMED"):
             raise InvalidParamsError("finality_status must be ACCEPTED_ON_L2 or PRE_CONFIRMED")
         start = await self._start_block(block_id, default_latest_inclusive=True)
@@ -287,7 +199,7 @@ class SubscriptionHub:
         self, connection: Connection, transaction_hash: Any
     ) -> str:
         """Tell the transaction's status now if it is known, then each time it changes."""
-        _check_room(connection)
+        self._check_room(connection)
         tx_hash = hex(_felt(transaction_hash, "transaction_hash"))
         latest = await self._latest()
         subscription = Subscription("", "transactionStatus", connection, latest + 1)
@@ -301,7 +213,7 @@ class SubscriptionHub:
         sender_address: Any = None,
         tags: Any = None,
     ) -> str:
-        _check_room(connection)
+        self._check_room(connection)
         subscription = Subscription("", "newTransactions", connection, await self._latest() + 1)
         subscription.statuses = _statuses(finality_status, _TRANSACTION_STATUSES)
         subscription.senders = _senders(sender_address)
@@ -311,7 +223,7 @@ class SubscriptionHub:
     async def subscribe_new_transaction_receipts(
         self, connection: Connection, finality_status: Any = None, sender_address: Any = None
     ) -> str:
-        _check_room(connection)
+        self._check_room(connection)
         latest = await self._latest()
         subscription = Subscription("", "newTransactionReceipts", connection, latest + 1)
         subscription.statuses = _statuses(finality_status, _RECEIPT_STATUSES)
@@ -319,7 +231,7 @@ class SubscriptionHub:
         return self._add(subscription)
 
     async def unsubscribe(self, connection: Connection, subscription_id: Any) -> bool:
-        subscription = connection.subscriptions.pop(str(subscription_id), None)
+        subscription = self._held.get(connection, {}).pop(str(subscription_id), None)
         if subscription is None:
             raise InvalidSubscriptionIdError()
         self._subscriptions.pop(subscription.id, None)
@@ -327,7 +239,7 @@ class SubscriptionHub:
 
     async def activate(self, connection: Connection) -> None:
         """Start notifying the connection's new subscriptions (their reply has been queued)."""
-        fresh = [s for s in connection.subscriptions.values() if not s.active]
+        fresh = [s for s in self._held.get(connection, {}).values() if not s.active]
         for subscription in fresh:
             subscription.active = True
         if fresh:
@@ -335,15 +247,20 @@ class SubscriptionHub:
 
     async def drop(self, connection: Connection) -> None:
         """Forget a closed connection's subscriptions."""
-        for subscription_id in connection.subscriptions:
+        for subscription_id in self._held.pop(connection, {}):
             self._subscriptions.pop(subscription_id, None)
-        connection.subscriptions.clear()
 
     def _add(self, subscription: Subscription) -> str:
         subscription.id = str(secrets.randbits(63))
         self._subscriptions[subscription.id] = subscription
-        subscription.connection.subscriptions[subscription.id] = subscription
+        self._held.setdefault(subscription.connection, {})[subscription.id] = subscription
         return subscription.id
+
+    def _check_room(self, connection: Connection) -> None:
+        if len(self._held.get(connection, {})) >= MAX_SUBSCRIPTIONS:
+            raise TooManySubscriptionsError(
+                f"at most {MAX_SUBSCRIPTIONS} subscriptions per connection; unsubscribe first"
+            )
 
     async def _latest(self) -> int:
         latest: int = await self._dispatcher.call("starknet_blockNumber")
@@ -393,17 +310,6 @@ class SubscriptionHub:
             log.warning("subscription notifications failed", exc_info=True)
         finally:
             self._walking = False
-            self._poll_if_needed()
-
-    def _poll_if_needed(self) -> None:
-        if not self._polling and any(s.wants_pre_confirmed for s in self._subscriptions.values()):
-            self._polling = True
-            self._loop.call_later(PRE_CONFIRMED_POLL_SECONDS, self._poll)
-
-    def _poll(self) -> None:
-        self._polling = False
-        if any(s.wants_pre_confirmed for s in self._subscriptions.values()):
-            self._kick()
 
     def _live(self, subscription: Subscription) -> bool:
         return subscription.id in self._subscriptions and subscription.connection.open
@@ -583,13 +489,6 @@ def _notify(subscription: Subscription, method: str, result: Any) -> None:
             "params": {"subscription_id": subscription.id, "result": result},
         }
     )
-
-
-def _check_room(connection: Connection) -> None:
-    if len(connection.subscriptions) >= MAX_SUBSCRIPTIONS:
-        raise TooManySubscriptionsError(
-            f"at most {MAX_SUBSCRIPTIONS} subscriptions per connection; unsubscribe first"
-        )
 
 
 def _felt(value: Any, name: str) -> int:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from smainer.backoff import backoff_delay
+
 
 @dataclass(frozen=True)
 class Backoff:
@@ -18,9 +20,7 @@ class Backoff:
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait before retry number ``attempt`` (1 for the first retry)."""
-        if attempt < 1:
-            raise ValueError("attempts count from 1")
-        return float(min(self.cap, self.first * self.factor ** min(attempt - 1, 64)))
+        return backoff_delay(attempt, self.first, self.cap, self.factor)
 
 
 async def wait_or_stop(stopping: asyncio.Event, seconds: float) -> bool:

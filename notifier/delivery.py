@@ -23,6 +23,7 @@ import httpx
 
 from notifier.store import Delivery, NotifierStore
 from notifier.urls import redact_url
+from smainer.backoff import backoff_delay
 from smainer.config import NotifierSettings
 from smainer.webhooks import DELIVERY_HEADER, signed_headers
 
@@ -38,7 +39,7 @@ SecretOf = Callable[[int], str | None]
 
 def retry_delay(attempt: int, base: float, cap: float) -> float:
     """Seconds between attempt ``attempt`` (1-based) and the next: doubling, at most ``cap``."""
-    return min(base * 2 ** (attempt - 1), cap)
+    return backoff_delay(attempt, base, cap)
 
 
 def _describe(exc: Exception, url: str) -> str:

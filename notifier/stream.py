@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+import smainer.backoff
 from notifier.errors import StreamError
 from notifier.store import Position
 
@@ -75,8 +76,8 @@ async def sse_data(lines: AsyncIterator[str]) -> AsyncIterator[str]:
 
 def backoff_delay(failures: int, base: float, cap: float) -> float:
     """Seconds to wait after the ``failures``-th consecutive failure: ``base * 2**(n-1)``,
-    at most ``cap``."""
-    return min(base * 2 ** max(failures - 1, 0), cap)
+    at most ``cap`` (no failure yet waits as the first did)."""
+    return smainer.backoff.backoff_delay(max(failures, 1), base, cap)
 
 
 class EventStream:

@@ -17,6 +17,7 @@ import aiohttp
 from starknet_py.net.client_errors import ClientError
 
 from provider.errors import RpcUnavailableError
+from smainer.backoff import backoff_delay
 
 T = TypeVar("T")
 
@@ -32,7 +33,8 @@ class Backoff:
     max_delay: float = 10.0
 
     def delay(self, attempt: int) -> float:
-        return float(min(self.max_delay, self.base_delay * 2**attempt))
+        """Seconds after try ``attempt`` failed; tries count from 0 here, from 1 in the core."""
+        return backoff_delay(attempt + 1, self.base_delay, self.max_delay)
 
 
 DEFAULT_BACKOFF = Backoff()

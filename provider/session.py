@@ -2,8 +2,9 @@
 
 Shared by ``smainer provider``, ``smainer scheduler`` and ``smainer task``. The account is the
 core's :func:`smainer.network.accounts.load_account` (``SMAINER_ACCOUNT_ADDRESS`` with a keystore
-or key; never a flag), or on a devnet the predeployed account ``devnet_account``. On a devnet,
-transactions carry fixed generous resource bounds instead of a fee estimate each.
+or key; never a flag), or on a devnet the predeployed account ``devnet_account`` (the core's
+:func:`~smainer.network.accounts.predeployed_account`). On a devnet, transactions carry fixed
+generous resource bounds instead of a fee estimate each.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from provider.errors import ProviderError, RpcUnavailableError
 from provider.escrow import EscrowReader, load_market
 from provider.transactions import DEVNET_BOUNDS, Sender
 from smainer.config import Settings
-from smainer.network.accounts import load_account, predeployed_accounts, signing_account
+from smainer.network.accounts import load_account, predeployed_account, predeployed_accounts
 from smainer.network.errors import ChainError
 from smainer.network.networks import resolve_network
 
@@ -54,20 +55,17 @@ async def open_sender(
     """The signing account and a description of where its key came from (never the key)."""
     client = session.reader.client
     url = session.reader.market.rpc_url
-    if devnet_account is not None:
-        accounts = await predeployed_accounts(url) if session.is_devnet else None
-        if not accounts or not 0 <= devnet_account < len(accounts):
-            raise ProviderError(f"no predeployed devnet account {devnet_account}")
-        chosen = accounts[devnet_account]
-        account = signing_account(
-            chosen["address"], int(chosen["private_key"], 16), client, session.chain_id
+    if devnet_account is not None and not session.is_devnet:  # known already: no RPC call
+        raise ProviderError(
+            f"no predeployed devnet account {devnet_account}: {session.network} is not a devnet"
         )
-        source = f"{chosen['address']} (devnet predeployed account {devnet_account})"
-    else:
-        try:
+    try:
+        if devnet_account is not None:
+            loaded = await predeployed_account(client, url, devnet_account, session.chain_id)
+        else:
             loaded = await load_account(client, url, settings.account, session.chain_id)
-        except ChainError as exc:
-            raise ProviderError(str(exc)) from exc
-        account, source = loaded.account, loaded.source
+    except ChainError as exc:
+        raise ProviderError(str(exc)) from exc
+    account, source = loaded.account, loaded.source
     bounds = DEVNET_BOUNDS if session.is_devnet else None
     return Sender(account, session.chain_id, resource_bounds=bounds, poll_interval=poll), source

@@ -2,14 +2,20 @@
 
     .venv/bin/python scripts/bench_devnet.py [--count 40] [--tasks 20] [--mints 30]
                                              [--soak MINUTES] [--no-stock]
+                                             [--invoke counter|transfer]
 
 Starts ``smainer devnet`` twice on free ports, once as shipped and once on stock cairo-lang (the
 engine's speedups off: ``SMAINER_ENGINE_SPEEDUPS=0``), and on each times the same work:
 
-* small invokes (a one-unit STRK ``transfer``) through starknet.js 10.8, which signs in ~10 ms so
-  the devnet is what is measured (``scripts/bench_devnet/bench.mjs``; the package is installed
-  into that folder by ``npm ci`` on first use): *sequential* (send, wait for the receipt, next)
-  and *pipelined* (explicit nonces, all sent, then all awaited);
+* small invokes through starknet.js 10.8, which signs in ~10 ms so the devnet is what is
+  measured (``scripts/bench_devnet/bench.mjs``; the package is installed into that folder by
+  ``npm ci`` on first use): *sequential* (send, wait for the receipt, next) and *pipelined*
+  (explicit nonces, all sent, then all awaited). Each is ``increase(1)`` on the shipped Counter
+  contract (``cairo/counter.cairo``), declared and deployed once per devnet before the timing,
+  so what is measured is the devnet's cost per transaction, not a contract's; ``--invoke
+  transfer`` sends a one-unit STRK ``transfer`` instead (the figure before the Counter existed).
+  Afterwards the counter's value (or the recipient's balance) must equal the number of invokes
+  sent, or the run fails: a benchmark that silently did less work would report a false speed;
 * ``create_task`` of the marketplace (deployed with ``smainer deploy``'s code) through
   starknet-py, signed by our fast signer, with its receipt polling set short;
 * ``devnet_mint`` calls: starknet-devnet's published measure (500 mints in ~65 s, ~7.7 tx/s).
@@ -36,18 +42,26 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from starknet_py.contract import Contract
-from starknet_py.net.client_models import ResourceBounds, ResourceBoundsMapping
+from starknet_py.hash.selector import get_selector_from_name
+from starknet_py.net.client_models import Call, ResourceBounds, ResourceBoundsMapping
 from starknet_py.net.full_node_client import FullNodeClient
 from starknet_py.net.http_client import RpcHttpClient
 
 from smainer.config import AccountSettings
 from smainer.demo import REQUIREMENTS
-from smainer.network.accounts import load_account, predeployed_accounts
-from smainer.network.deploy import STRK_ADDRESS, EscrowConfig, deploy_marketplace
+from smainer.network.accounts import load_account, predeployed_accounts, signing_account
+from smainer.network.deploy import (
+    STRK_ADDRESS,
+    Deployment,
+    EscrowConfig,
+    committed_source,
+    deploy_marketplace,
+)
 from smainer.network.networks import Network
 from smainer.payload import encode_json
 from smainer.sandbox import ONE_TOKEN
@@ -61,6 +75,23 @@ BOUNDS = ResourceBoundsMapping(
     l2_gas=ResourceBounds(max_amount=10**9, max_price_per_unit=10**10),
 )
 POLL = 0.02  # starknet-py's wait_for_tx check interval (its default, 2 s, would dominate)
+TRANSFER_RECIPIENT = 0x5EED
+"""Receives the one-unit transfers of ``--invoke transfer`` (holds nothing on a fresh devnet)."""
+
+
+@dataclass(frozen=True)
+class SmallInvoke:
+    """What the small-invoke runs send, and the view that proves on chain how many took effect."""
+
+    label: str
+    call: dict[str, Any]
+    """The starknet.js ``Call`` bench.mjs sends: ``contractAddress``, ``entrypoint``,
+    ``calldata``."""
+    tally: Call
+    """A view whose first felt grows by one per invoke that ran (the counter's ``get``, the
+    recipient's balance low word)."""
+    start: int
+    """The tally before any invoke: every later reading must be this plus the invokes sent."""
 
 
 @dataclass
@@ -70,6 +101,11 @@ class Figures:
     tps: dict[str, float] = field(default_factory=dict)
     latency_ms: float | None = None
     rss_mib: list[float] = field(default_factory=list)
+    invoke: str = ""
+    """What the small invokes called."""
+    invokes_sent: int = 0
+    invokes_seen: int = 0
+    """How many of them the chain's tally shows (the run fails unless it is ``invokes_sent``)."""
 
 
 def _free_port() -> int:
@@ -140,9 +176,11 @@ async def _wait_alive(client: FullNodeClient, seconds: float = 120) -> None:
             await asyncio.sleep(0.3)
 
 
-def node_invokes(url: str, account: dict[str, str], count: int, mode: str) -> float:
+def node_invokes(
+    url: str, account: dict[str, str], invoke: SmallInvoke, count: int, mode: str
+) -> tuple[float, int]:
     """Transactions per second of ``count`` small invokes by starknet.js, ``mode`` sequential or
-    pipelined (one untimed warm-up transaction first)."""
+    pipelined, and how many transactions were sent (one untimed warm-up transaction first)."""
     result = subprocess.run(
         [
             "node",
@@ -150,7 +188,7 @@ def node_invokes(url: str, account: dict[str, str], count: int, mode: str) -> fl
             url,
             account["address"],
             account["private_key"],
-            hex(STRK_ADDRESS),
+            json.dumps(invoke.call),
             str(count),
             mode,
         ],
@@ -162,7 +200,25 @@ def node_invokes(url: str, account: dict[str, str], count: int, mode: str) -> fl
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     if answer["reverted"]:
         raise RuntimeError(f"{answer['reverted']} of the {mode} invokes reverted")
-    return count / float(answer["seconds"])
+    return count / float(answer["seconds"]), int(answer["sent"])
+
+
+async def read_tally(url: str, invoke: SmallInvoke) -> int:
+    """The tally view's value now (a plain ``starknet_call``: no ABI to parse)."""
+    result = await FullNodeClient(node_url=url).call_contract(invoke.tally, block_number="latest")
+    return int(result[0])
+
+
+def check_tally(url: str, invoke: SmallInvoke, sent: int) -> int:
+    """Fail unless the chain shows exactly ``sent`` invokes since the start; returns the tally.
+
+    The receipts already said "succeeded"; this proves the devnet also kept what they did."""
+    tally = asyncio.run(read_tally(url, invoke))
+    if tally != invoke.start + sent:
+        raise RuntimeError(
+            f"{invoke.label}: {sent} invokes sent, but the chain shows {tally - invoke.start}"
+        )
+    return tally
 
 
 async def create_tasks(url: str, tasks: int) -> tuple[float, float]:
@@ -206,26 +262,70 @@ async def mints(url: str, count: int) -> float:
     return count / (time.perf_counter() - start)
 
 
-async def _setup(url: str) -> dict[str, str]:
-    """Wait for the devnet; the invoking account (predeployed account 1), topped up for fees."""
+async def deploy_counter(url: str, invoker: dict[str, str]) -> int:
+    """Declare the shipped Counter and deploy it through the UDC, as ``smainer deploy`` would
+    (its own :class:`Deployment` steps); the counter's address."""
+    client = FullNodeClient(node_url=url)
+    chain_id = await client.get_chain_id()
+    account = signing_account(
+        invoker["address"], int(invoker["private_key"], 16), client, int(chain_id, 16)
+    )
+    deployment = Deployment(Network("devnet", url), client, account, chain_id, lambda _: None)
+    source = committed_source("Counter")
+    entry = await deployment.deploy(source, await deployment.declare(source), [])
+    assert entry.address is not None
+    return int(entry.address, 16)
+
+
+async def small_invoke(url: str, kind: str, invoker: dict[str, str]) -> SmallInvoke:
+    """The call the small-invoke runs send: ``increase(1)`` on a new Counter, or a one-unit
+    STRK transfer; with its tally's value now."""
+    if kind == "counter":
+        counter = await deploy_counter(url, invoker)
+        invoke = SmallInvoke(
+            label="Counter.increase(1)",
+            call={"contractAddress": hex(counter), "entrypoint": "increase", "calldata": ["1"]},
+            tally=Call(counter, get_selector_from_name("get"), []),
+            start=0,
+        )
+    else:
+        invoke = SmallInvoke(
+            label="STRK transfer(1)",
+            call={
+                "contractAddress": hex(STRK_ADDRESS),
+                "entrypoint": "transfer",
+                "calldata": [hex(TRANSFER_RECIPIENT), "1", "0"],
+            },
+            tally=Call(STRK_ADDRESS, get_selector_from_name("balance_of"), [TRANSFER_RECIPIENT]),
+            start=0,
+        )
+    return replace(invoke, start=await read_tally(url, invoke))
+
+
+async def _setup(url: str, kind: str) -> tuple[dict[str, str], SmallInvoke]:
+    """Wait for the devnet; the invoking account (predeployed account 1), topped up for fees,
+    and the small invoke it will send."""
     await _wait_alive(FullNodeClient(node_url=url))
     accounts = await predeployed_accounts(url)
     assert accounts is not None, "not a devnet"
     devnet = RpcHttpClient(url, method_prefix="devnet")
     await devnet.call("mint", {"address": accounts[1]["address"], "amount": 10**24, "unit": "FRI"})
-    return accounts[1]
+    return accounts[1], await small_invoke(url, kind, accounts[1])
 
 
 def bench(stock: bool, args: argparse.Namespace) -> Figures:
     label = "stock cairo-lang" if stock else "smainer"
     figures = Figures()
     with running_devnet(stock) as (url, pid):
-        invoker = asyncio.run(_setup(url))
+        invoker, invoke = asyncio.run(_setup(url, args.invoke))
         figures.rss_mib.append(_rss_mib(pid))
-        print(f"[{label}] small invokes, sequential ...", flush=True)
-        figures.tps["sequential"] = node_invokes(url, invoker, args.count, "sequential")
-        print(f"[{label}] small invokes, pipelined ...", flush=True)
-        figures.tps["pipelined"] = node_invokes(url, invoker, args.count, "pipelined")
+        sent = 0
+        for mode in ("sequential", "pipelined"):
+            print(f"[{label}] small invokes ({invoke.label}), {mode} ...", flush=True)
+            figures.tps[mode], done = node_invokes(url, invoker, invoke, args.count, mode)
+            sent += done
+        figures.invoke, figures.invokes_sent = invoke.label, sent
+        figures.invokes_seen = check_tally(url, invoke, sent) - invoke.start
         print(f"[{label}] create_task through starknet-py ...", flush=True)
         figures.tps["create_task"], figures.latency_ms = asyncio.run(create_tasks(url, args.tasks))
         if args.mints:
@@ -233,20 +333,21 @@ def bench(stock: bool, args: argparse.Namespace) -> Figures:
             figures.tps["devnet_mint"] = asyncio.run(mints(url, args.mints))
         figures.rss_mib.append(_rss_mib(pid))
         if args.soak and not stock:
-            soak(url, pid, invoker, args.soak)
+            soaked = soak(url, pid, invoker, invoke, args.soak)
+            check_tally(url, invoke, sent + soaked)
     return figures
 
 
-def soak(url: str, pid: int, invoker: dict[str, str], minutes: float) -> None:
-    """Pipelined invokes for ``minutes``; the devnet's RSS at the start and the end."""
+def soak(url: str, pid: int, invoker: dict[str, str], invoke: SmallInvoke, minutes: float) -> int:
+    """Pipelined invokes for ``minutes``; the devnet's RSS at the start and the end. Returns how
+    many invokes it sent."""
     start_rss, start = _rss_mib(pid), time.monotonic()
     print(
         f"soak: {minutes:g} min of pipelined invokes, RSS at start {start_rss:.0f} MiB", flush=True
     )
     sent = 0
     while time.monotonic() - start < minutes * 60:
-        node_invokes(url, invoker, 50, "pipelined")
-        sent += 51  # with the warm-up transaction
+        sent += node_invokes(url, invoker, invoke, 50, "pipelined")[1]
         print(
             f"  {sent} txs, {(time.monotonic() - start) / 60:.1f} min, RSS {_rss_mib(pid):.0f} MiB",
             flush=True,
@@ -257,6 +358,7 @@ def soak(url: str, pid: int, invoker: dict[str, str], minutes: float) -> None:
         f"soak: {sent} txs in {elapsed / 60:.1f} min ({sent / elapsed:.2f} tx/s); RSS "
         f"{start_rss:.0f} MiB at start, {end_rss:.0f} MiB at end ({end_rss - start_rss:+.0f} MiB)"
     )
+    return sent
 
 
 def report(fast: Figures, stock: Figures | None, args: argparse.Namespace) -> None:
@@ -267,6 +369,10 @@ def report(fast: Figures, stock: Figures | None, args: argparse.Namespace) -> No
         "devnet_mint": f"devnet_mint, sequential ({args.mints})",
     }
     print()
+    seen = f"{fast.invokes_seen} of {fast.invokes_sent}" + (
+        f", stock {stock.invokes_seen} of {stock.invokes_sent}" if stock else ""
+    )
+    print(f"small invokes: {fast.invoke}; seen on chain (warm-ups included): {seen}")
     print(f"{'tx/s':<48} {'smainer':>8} {'stock':>8} {'x stock':>8} {'devnet-rs':>10}")
     for key, name in names.items():
         if key not in fast.tps:
@@ -298,6 +404,12 @@ def main() -> int:
     parser.add_argument("--mints", type=int, default=30, help="devnet_mint calls (0: none)")
     parser.add_argument("--soak", type=float, default=0, metavar="MINUTES", help="soak minutes")
     parser.add_argument("--no-stock", action="store_true", help="skip the stock cairo-lang run")
+    parser.add_argument(
+        "--invoke",
+        choices=("counter", "transfer"),
+        default="counter",
+        help="small invoke: increase(1) on a deployed Counter, or a one-unit STRK transfer",
+    )
     args = parser.parse_args()
     install_client()
     stock = None if args.no_stock else bench(True, args)

@@ -249,12 +249,15 @@ def _non_negative(value: str) -> int:
 
 
 def _seconds(value: str) -> float:
+    """A positive number of seconds. Several flags use it and argparse puts the flag's name
+    before the message (``argument --poll-interval: must be positive, got -1``), so the message
+    names no flag."""
     try:
         seconds = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
     if not seconds > 0:
-        raise argparse.ArgumentTypeError(f"block time must be positive: {value}")
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
     return seconds
 
 

@@ -169,7 +169,8 @@ class ApiSettings:
 class NotifierSettings:
     """How ``smainer notify`` follows the API and delivers task callbacks; its flags override
     these. Retries back off exponentially: ``backoff * 2 ** (attempt - 1)`` seconds, at most
-    ``backoff_cap``, until ``max_attempts`` attempts were made."""
+    ``backoff_cap`` (:func:`smainer.backoff.backoff_delay`), until ``max_attempts`` attempts
+    were made."""
 
     api_url: str = "http://127.0.0.1:8000"
     """The read API whose event stream is followed (``SMAINER_NOTIFY_API_URL``)."""

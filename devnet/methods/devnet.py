@@ -14,18 +14,17 @@ import math
 import re
 from importlib import metadata
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from devnet.codec import BlockId, Json, felt, parse_block_id
 from devnet.dispatch import Dispatcher
-from devnet.errors import InvalidParamsError, RpcError
+from devnet.errors import DevnetError, InvalidParamsError
 from devnet.methods.reads import SPEC_VERSION
 from devnet.state import Devnet
 from smainer.config import DevnetSettings
 
 __all__ = [
     "GAS_PRICE_PARAMS",
-    "DevnetError",
     "dump_folder",
     "parse_amount",
     "parse_gas_price",
@@ -48,14 +47,6 @@ GAS_PRICE_PARAMS = {
     "l2_gas_price_fri": "l2_gas_fri",
 }
 """``devnet_setGasPrice``'s params (starknet-devnet's names) -> :class:`GasPrices` fields."""
-
-
-class DevnetError(RpcError):
-    """A ``devnet_*`` method failed for a reason the client should read (a dump that cannot be
-    written, a file that is not a dump). starknet-devnet answers these with code -1."""
-
-    code: ClassVar[int] = -1
-    message: ClassVar[str] = "Devnet error"
 
 
 _DECIMAL = re.compile(r"[0-9]{1,78}", re.ASCII)

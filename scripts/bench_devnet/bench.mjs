@@ -1,17 +1,19 @@
-// The fast client of scripts/bench_devnet.py: small invokes (an ERC-20 `transfer` of one base
-// unit) through starknet.js, which signs in ~10 ms, so the devnet is what is measured.
+// The fast client of scripts/bench_devnet.py: small invokes through starknet.js, which signs in
+// ~10 ms, so the devnet is what is measured. The call is the script's to choose (by default
+// `increase(1)` on the Counter it deployed; with --invoke transfer a one-unit STRK `transfer`).
 //
-//   node bench.mjs <rpc-url> <account> <private-key> <token> <count> <sequential|pipelined>
+//   node bench.mjs <rpc-url> <account> <private-key> <call-json> <count> <sequential|pipelined>
 //
+// <call-json>: one starknet.js Call, {"contractAddress", "entrypoint", "calldata"}.
 // sequential: send one, wait for its receipt, send the next.
 // pipelined: read the nonce once, send all with explicit nonces, then wait for every receipt.
 // Fixed resource bounds and tip, so no fee estimate or tip lookup per transaction. Prints one
-// JSON line: {"mode", "count", "seconds", "reverted"}.
+// JSON line: {"mode", "count", "sent", "seconds", "reverted"}; `sent` counts the untimed warm-up
+// transaction too, so the script can check on chain that exactly that many calls took effect.
 import { Account, RpcProvider } from "starknet";
 
-const [url, address, privateKey, token, countArg, mode] = process.argv.slice(2);
+const [url, address, privateKey, callJson, countArg, mode] = process.argv.slice(2);
 const count = Number(countArg);
-const RECIPIENT = "0x5eed";
 const DETAILS = {
   tip: 0n,
   resourceBounds: {
@@ -24,13 +26,14 @@ const POLL = { retryInterval: 10 };
 
 const provider = new RpcProvider({ nodeUrl: url });
 const account = new Account({ provider, address, signer: privateKey, cairoVersion: "1" });
-const call = { contractAddress: token, entrypoint: "transfer", calldata: [RECIPIENT, "1", "0"] };
+const call = JSON.parse(callJson);
 
 async function receipt(hash) {
   const got = await provider.waitForTransaction(hash, POLL);
-  return got.isReverted() ? 1 : 0;
+  return got.isSuccess() ? 0 : 1;
 }
 
+if (mode !== "sequential" && mode !== "pipelined") throw new Error(`unknown mode ${mode}`);
 let reverted = 0;
 let nonce = BigInt(await account.getNonce());
 // One warm-up transaction outside the timing (first-use costs in the client and the devnet).
@@ -42,15 +45,13 @@ if (mode === "sequential") {
     const sent = await account.execute(call, { ...DETAILS, nonce: nonce + BigInt(i) });
     reverted += await receipt(sent.transaction_hash);
   }
-} else if (mode === "pipelined") {
+} else {
   const hashes = [];
   for (let i = 0; i < count; i++) {
     const sent = await account.execute(call, { ...DETAILS, nonce: nonce + BigInt(i) });
     hashes.push(sent.transaction_hash);
   }
   for (const hash of hashes) reverted += await receipt(hash);
-} else {
-  throw new Error(`unknown mode ${mode}`);
 }
 const seconds = (performance.now() - start) / 1000;
-console.log(JSON.stringify({ mode, count, seconds, reverted }));
+console.log(JSON.stringify({ mode, count, sent: count + 1, seconds, reverted }));

@@ -22,6 +22,7 @@ CONTRACT_PATHS: dict[str, str] = {
     "Account": "smainer::account::Account",
     "Escrow": "smainer::escrow::Escrow",
     "UniversalDeployer": "smainer::udc::UniversalDeployer",
+    "Counter": "smainer::counter::Counter",
 }
 """Every contract Smainer builds: artifact name -> Cairo path of its ``#[starknet::contract]``."""
 

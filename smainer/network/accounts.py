@@ -84,6 +84,29 @@ async def predeployed_accounts(rpc_url: str) -> list[dict[str, str]] | None:
     return list(accounts)
 
 
+async def predeployed_account(
+    client: Client, rpc_url: str, index: int, chain_id: int
+) -> LoadedAccount:
+    """The devnet's predeployed account number ``index`` (from 0) as a signing account.
+
+    Raises :class:`AccountConfigError` when ``rpc_url`` is not a devnet, or has no such account
+    (saying which it has), so a wrong ``--devnet-account`` or network is named, not an IndexError.
+    The URL stays out of the message: a hosted node's URL may hold its API key.
+    """
+    accounts = await predeployed_accounts(rpc_url)
+    if accounts is None:
+        raise AccountConfigError(
+            f"no predeployed devnet account {index}: the node is not a devnet "
+            "(only a devnet lends its predeployed accounts)"
+        )
+    if not 0 <= index < len(accounts):
+        have = f"accounts 0 to {len(accounts) - 1}" if accounts else "no accounts"
+        raise AccountConfigError(f"no predeployed devnet account {index}: the devnet has {have}")
+    chosen = accounts[index]
+    account = signing_account(chosen["address"], int(chosen["private_key"], 16), client, chain_id)
+    return LoadedAccount(account, f"{chosen['address']} (devnet predeployed account {index})")
+
+
 async def load_account(
     client: FullNodeClient, rpc_url: str, settings: AccountSettings, chain_id: int
 ) -> LoadedAccount:
@@ -96,12 +119,10 @@ async def load_account(
         raise AccountConfigError(
             "an account needs SMAINER_ACCOUNT_ADDRESS and SMAINER_PRIVATE_KEY or SMAINER_KEYSTORE"
         )
-    accounts = await predeployed_accounts(rpc_url)
-    if not accounts:
+    try:
+        return await predeployed_account(client, rpc_url, 0, chain_id)
+    except AccountConfigError as exc:
         raise AccountConfigError(
             "no account configured: set SMAINER_ACCOUNT_ADDRESS and SMAINER_KEYSTORE "
             "(or SMAINER_PRIVATE_KEY); only a devnet lends its predeployed accounts"
-        )
-    first = accounts[0]
-    account = signing_account(first["address"], int(first["private_key"], 16), client, chain_id)
-    return LoadedAccount(account, f"{first['address']} (devnet predeployed account 0)")
+        ) from exc

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from smainer.backoff import backoff_delay
 from smainer.up.parts import Part
 
 RUN_MARKER = "SMAINER_UP_RUN"
@@ -215,7 +216,7 @@ class Supervisor:
                 return
             ran = time.monotonic() - running.started
             crashes = 1 if ran >= self.timing.stable_after else running.crashes + 1
-            delay = min(self.timing.backoff_first * 2 ** (crashes - 1), self.timing.backoff_max)
+            delay = backoff_delay(crashes, self.timing.backoff_first, self.timing.backoff_max)
             self.report(
                 f"{part.name:<11} exited with code {code} after {ran:.0f} s; restarting in "
                 f"{delay:.0f} s (crash {crashes}); log {self.log_path(part)}"

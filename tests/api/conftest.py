@@ -1,6 +1,6 @@
 """A real index for the API: a devnet in-process, the marketplace deployed, a protocol history
-played (tasks Open, Assigned, Completed, Cancelled and Expired; nodes in several states), and
-the app started over it, indexing the chain itself in its lifespan until ``/health`` says 200.
+played (``tests/market_fixtures.py``), and the app started over it, indexing the chain itself
+in its lifespan until ``/health`` says 200.
 
 Built once per module (the devnet history costs ~10 s of Cairo); tests compare the answers with
 the contracts' own views read from the same devnet (``tests/indexer/market.py``).
@@ -17,31 +17,13 @@ import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
-from api.settings import ApiSettings, IndexTarget
-from tests.devnet.conftest import RunningServer
-from tests.indexer.conftest import build_market, serve_history_devnet
+from api.settings import ApiSettings
 from tests.indexer.market import Market
+from tests.market_fixtures import devnet as devnet
+from tests.market_fixtures import market as market
+from tests.market_fixtures import target as target
 
 READY_TIMEOUT = 60.0
-
-
-# Module-scoped, unlike tests/indexer's: some API tests add transactions to their chain.
-@pytest.fixture(scope="module")
-def devnet() -> Iterator[RunningServer]:
-    yield from serve_history_devnet()
-
-
-@pytest.fixture(scope="module")
-def market(devnet: RunningServer, tmp_path_factory: pytest.TempPathFactory) -> Market:
-    return build_market(devnet, tmp_path_factory)
-
-
-def target(market: Market) -> IndexTarget:
-    return IndexTarget(
-        rpc_url=market.rpc_url,
-        addresses={"Escrow": market.escrow, "Token": market.token},
-        start_block=market.deploy_block,
-    )
 
 
 def wait_synced(client: TestClient, head: int, timeout: float = READY_TIMEOUT) -> dict:

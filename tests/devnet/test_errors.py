@@ -68,3 +68,20 @@ def test_error_data_is_trimmed_for_clients() -> None:
     long = clean_error_data(["z" * 10_000], 100)[0]
     assert long == "z" * 100 + "... (9900 more characters)"
     assert clean_error_data("short", 100) == "short"
+
+
+def test_the_devnets_own_errors_live_here_beside_the_specs() -> None:
+    """Codes no spec names: starknet-devnet's -1 for ``devnet_*`` failures, EIP-1474's -32005
+    for the subscription limit. One definition each, outside :data:`errors.SPEC_ERRORS`."""
+    from devnet.methods import devnet as devnet_methods
+    from devnet.subscriptions import TooManySubscriptionsError
+
+    assert errors.DevnetError().to_json() == {"code": -1, "message": "Devnet error"}
+    assert errors.TooManySubscriptionsError().to_json() == {
+        "code": -32005,
+        "message": "Limit exceeded",
+    }
+    assert devnet_methods.DevnetError is errors.DevnetError
+    assert TooManySubscriptionsError is errors.TooManySubscriptionsError
+    own = {errors.DevnetError, errors.TooManySubscriptionsError}
+    assert not own & set(errors.SPEC_ERRORS.values())

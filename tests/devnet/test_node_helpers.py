@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
 from starknet_py.hash.selector import get_selector_from_name
 from starknet_py.net.account.account import Account
 from starknet_py.net.client_models import Call, ResourceBounds, ResourceBoundsMapping
@@ -24,7 +25,7 @@ from devnet.app import build_dispatcher
 from devnet.errors import RpcError
 from devnet.inprocess import in_process_client
 from devnet.models import PredeployedAccount
-from devnet.state import Devnet
+from devnet.state import Devnet, Notification
 from smainer.config import DevnetSettings
 
 START_TIME = 1_700_000_000
@@ -74,7 +75,7 @@ def chain_state(devnet: Devnet) -> dict[str, Any]:
         "contracts": dict(data.contracts),
         "nonces": {address: nonce for address, nonce in data.nonces.items() if nonce},
         "classes": set(data.classes),
-        "history": record.history.state_at(len(record.blocks) - 1),
+        "history": record.history.state_at(len(record.archive) - 1),
         "pending_block": record.chain.block,
     }
 
@@ -172,3 +173,25 @@ def strk_balance(devnet: Devnet, address: int, block_id: Any = "latest") -> int:
         },
     )
     return int(low, 16) + (int(high, 16) << 128)
+
+
+class InjectedFaultError(Exception):
+    """The failure a test plants inside the devnet (test_rollback, test_state)."""
+
+
+def fail_after(patch: pytest.MonkeyPatch, owner: Any, name: str) -> None:
+    """Make ``owner.name`` do its work, then fail: a request is left half applied."""
+    original = getattr(owner, name)
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        original(*args, **kwargs)
+        raise InjectedFaultError(name)
+
+    patch.setattr(owner, name, failing)
+
+
+def listened(devnet: Devnet) -> list[Notification]:
+    """Every notification the devnet's listeners hear from now on."""
+    seen: list[Notification] = []
+    devnet.add_listener(seen.append)
+    return seen

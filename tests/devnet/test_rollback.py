@@ -9,20 +9,21 @@ already changed things.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from devnet import clock, state
+from devnet import cheats, clock, state
 from devnet.codec import BlockId
 from devnet.errors import InvalidParamsError
 from devnet.history import History
 from devnet.models import NewBlock
-from devnet.state import Devnet, Notification
+from devnet.state import Notification
 from tests.devnet.test_node_helpers import (
     INITIAL,
     START_TIME,
+    InjectedFaultError,
     chain_state,
+    fail_after,
+    listened,
     make_devnet,
     rpc,
     rpc_error,
@@ -33,36 +34,15 @@ from tests.devnet.test_node_helpers import (
 )
 
 
-class InjectedFaultError(Exception):
-    """The failure a test plants inside the devnet."""
-
-
-def _fail_after(patch: pytest.MonkeyPatch, owner: Any, name: str) -> None:
-    """Make ``owner.name`` do its work, then fail: a request is left half applied."""
-    original = getattr(owner, name)
-
-    def failing(*args: Any, **kwargs: Any) -> Any:
-        original(*args, **kwargs)
-        raise InjectedFaultError(name)
-
-    patch.setattr(owner, name, failing)
-
-
-def _listened(devnet: Devnet) -> list[Notification]:
-    seen: list[Notification] = []
-    devnet.add_listener(seen.append)
-    return seen
-
-
 def test_a_fault_while_sealing_a_transaction_changes_nothing(monkeypatch: pytest.MonkeyPatch):
     devnet = make_devnet()
     alice, bob = devnet.predeployed_accounts
-    seen = _listened(devnet)
+    seen = listened(devnet)
     wire = signed_invoke(devnet, alice, transfer_call(devnet, bob.address, 5))
     before = chain_state(devnet)
     with monkeypatch.context() as patch:
         # The tx executed, the block was appended and half its diff recorded: then a failure.
-        _fail_after(patch, History, "record")
+        fail_after(patch, History, "record")
         with pytest.raises(InjectedFaultError):
             devnet.add_transaction_json(wire)
         with pytest.raises(InjectedFaultError):
@@ -110,11 +90,11 @@ def test_a_fault_while_aborting_blocks_changes_nothing(monkeypatch: pytest.Monke
     alice, bob = devnet.predeployed_accounts
     for amount in (5, 7):
         send(devnet, signed_invoke(devnet, alice, transfer_call(devnet, bob.address, amount)))
-    seen = _listened(devnet)
+    seen = listened(devnet)
     before = chain_state(devnet)
     with monkeypatch.context() as patch:
         # The blocks are cut and the history rewound; rebuilding the live state then fails.
-        _fail_after(patch, History, "state_at")
+        fail_after(patch, History, "state_at")
         with pytest.raises(InjectedFaultError):
             devnet.abort_blocks(BlockId(number=1))
     assert chain_state(devnet) == before
@@ -134,7 +114,7 @@ def test_a_fault_while_mining_keeps_the_pre_confirmed_block(monkeypatch: pytest.
     )
     before = chain_state(devnet)
     with monkeypatch.context() as patch:
-        _fail_after(patch, History, "record")
+        fail_after(patch, History, "record")
         for write in (devnet.create_block, lambda: devnet.increase_time(60)):
             with pytest.raises(InjectedFaultError):
                 write()
@@ -145,12 +125,37 @@ def test_a_fault_while_mining_keeps_the_pre_confirmed_block(monkeypatch: pytest.
     assert block.timestamp == START_TIME + 60
 
 
+def test_a_fault_after_a_cheat_restores_prices_and_impersonation(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    devnet = make_devnet()
+    alice, _ = devnet.predeployed_accounts
+    prices = devnet.prices
+    before = chain_state(devnet)
+    with monkeypatch.context() as patch:
+        # The new prices are in force and the block is mined when recording its diff fails.
+        fail_after(patch, History, "record")
+        with pytest.raises(InjectedFaultError):
+            devnet.set_gas_price({"l2_gas_fri": 3 * prices.l2_gas_fri}, generate_block=True)
+    assert devnet.prices == prices
+    assert chain_state(devnet) == before
+    with monkeypatch.context() as patch:
+        fail_after(patch, cheats, "impersonate")
+        with pytest.raises(InjectedFaultError):
+            devnet.impersonate_account(alice.address)
+        fail_after(patch, cheats, "set_auto_impersonate")
+        with pytest.raises(InjectedFaultError):
+            devnet.set_auto_impersonate(True)
+    assert devnet._record.impersonated == frozenset()
+    assert devnet._record.auto_impersonate is False
+
+
 def test_a_fault_while_restarting_keeps_the_chain(monkeypatch: pytest.MonkeyPatch):
     devnet = make_devnet(accounts=1)
     rpc(devnet, "devnet_createBlock")
     before = chain_state(devnet)
     with monkeypatch.context() as patch:
-        _fail_after(patch, state, "build_genesis")
+        fail_after(patch, state, "build_genesis")
         with pytest.raises(InjectedFaultError):
             devnet.restart()
     assert chain_state(devnet) == before
@@ -165,7 +170,7 @@ def test_a_failing_listener_does_not_fail_the_request(caplog: pytest.LogCaptureF
         raise InjectedFaultError("listener")
 
     devnet.add_listener(broken)
-    seen = _listened(devnet)
+    seen = listened(devnet)
     block = devnet.create_block()
     assert seen == [NewBlock(block)]
     assert "a devnet listener failed" in caplog.text

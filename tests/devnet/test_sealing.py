@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from devnet.codec import BlockId
-from devnet.models import NewBlock
+from devnet.models import NewBlock, TransactionReceived
 from devnet.state import Devnet, Notification
 from smainer.cli import build_parser
 from smainer.config import DevnetSettings, get_settings
@@ -32,7 +32,7 @@ def test_on_demand_blocks_collect_pre_confirmed_transactions():
     wire = signed_invoke(devnet, alice, transfer_call(devnet, bob.address, 3))
     added = rpc(devnet, "starknet_addInvokeTransaction", [wire])
     second = signed_invoke(devnet, alice, transfer_call(devnet, bob.address, 4))
-    rpc(devnet, "starknet_addInvokeTransaction", [second])
+    queued = rpc(devnet, "starknet_addInvokeTransaction", [second])
     receipt = rpc(devnet, "starknet_getTransactionReceipt", [added["transaction_hash"]])
     assert receipt["finality_status"] == "PRE_CONFIRMED"
     assert "block_hash" not in receipt
@@ -43,9 +43,10 @@ def test_on_demand_blocks_collect_pre_confirmed_transactions():
     assert strk_balance(devnet, bob.address, "pre_confirmed") == INITIAL + 7
     assert strk_balance(devnet, bob.address, "latest") == INITIAL
     assert rpc(devnet, "starknet_blockNumber") == 0
-    assert seen == []
+    received = [TransactionReceived(int(tx["transaction_hash"], 16), 1) for tx in (added, queued)]
+    assert seen == received  # each waiting transaction is told, no block yet
     created = rpc(devnet, "devnet_createBlock")
-    assert seen == [NewBlock(devnet.latest_block)]
+    assert seen == [*received, NewBlock(devnet.latest_block)]
     assert devnet.latest_block.block_hash == int(created["block_hash"], 16)
     block = rpc(devnet, "starknet_getBlockWithTxHashes", ["latest"])
     assert block["transactions"] == pending["transactions"]

@@ -1,8 +1,9 @@
 """A real API for the notifier to follow, and real receivers for it to call.
 
 The API is the app of ``api.create_app`` under a real uvicorn in a thread, indexing (in its own
-lifespan) a devnet on which the marketplace history of ``tests/indexer/conftest.py`` was played:
-tasks completed, expired and cancelled, others still open or assigned. Receivers are aiohttp
+lifespan) a devnet on which the marketplace history of ``tests/indexer/conftest.py`` was played
+(``tests/market_fixtures.py``, shared with the API's tests): tasks completed, expired and
+cancelled, others still open or assigned. Receivers are aiohttp
 servers on localhost in the test's own event loop, recording every request they get.
 """
 
@@ -25,22 +26,12 @@ from aiohttp import web
 
 from api.app import create_app
 from api.settings import ApiSettings
-from tests.api.conftest import target
-from tests.devnet.conftest import RunningServer
-from tests.indexer.conftest import build_market, serve_history_devnet
 from tests.indexer.market import Market
+from tests.market_fixtures import devnet as devnet
+from tests.market_fixtures import market as market
+from tests.market_fixtures import target
 
 SYNC_TIMEOUT = 60.0
-
-
-@pytest.fixture(scope="module")
-def devnet() -> Iterator[RunningServer]:
-    yield from serve_history_devnet()
-
-
-@pytest.fixture(scope="module")
-def market(devnet: RunningServer, tmp_path_factory: pytest.TempPathFactory) -> Market:
-    return build_market(devnet, tmp_path_factory)
 
 
 def free_port() -> int:
