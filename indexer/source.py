@@ -12,9 +12,9 @@ last reported, because a lagging node answers ``getEvents`` with ``[]`` for bloc
 reached, which would otherwise be indexed as empty for good.
 
 Once synced, the runner waits in :meth:`ChainSource.wait_for_news`. :class:`RpcSource` answers it
-from a WebSocket subscription to new heads where the node has one (``indexer/heads.py``), so a
-new block or a reorg is seen at once; without one it simply sleeps, and the runner polls. The
-WebSocket is a wake-up and a reorg hint only: data always comes from ``getEvents``.
+from a WebSocket subscription to new heads where the node has one (:mod:`smainer.network.heads`),
+so a new block or a reorg is seen at once; without one it simply sleeps, and the runner polls.
+The WebSocket is a wake-up and a reorg hint only: data always comes from ``getEvents``.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from starknet_py.net.http_client import RpcHttpClient
 
 from indexer.errors import BlockNotFoundError, InconsistentAnswerError, SourceError
 from indexer.filters import EventQuery
-from indexer.heads import HeadWatcher, derive_ws_url
 from indexer.records import BlockHeader, RawEvent
+from smainer.network.heads import HeadWatcher, derive_ws_url
 
 T = TypeVar("T")
 Log = Callable[[str], None]

@@ -33,12 +33,13 @@ from provider.errors import ProviderError
 from provider.escrow import Requirements
 from provider.feasibility import ACCELERATOR_FLOPS, CPU_FLOPS, Budget
 from provider.journal import Journal
-from provider.logs import LOGGER
+from provider.logs import LOGGER, log_event
 from provider.machine import detect, has_accelerator, memory_bytes
 from provider.scheduler import Scheduler, SchedulerConfig
 from provider.session import open_sender, open_session
 from provider.worker import ProviderWorker, WorkerConfig
 from smainer.config import get_settings
+from smainer.network.heads import HeadWatcher, derive_ws_url
 
 T = TypeVar("T")
 
@@ -153,7 +154,9 @@ async def _until_signalled(run: Callable[[asyncio.Event], Coroutine[Any, Any, T]
 def run_scheduler(
     target: Target, *, interval: float = 5.0, max_silence: int = 900, once: bool = False
 ) -> int:
-    """Assign Open tasks every ``interval`` seconds until SIGINT/SIGTERM (one round: ``once``)."""
+    """Assign Open tasks until SIGINT/SIGTERM (one round: ``once``): a round on each new head
+    the node's WebSocket announces, and every ``interval`` seconds regardless (the fallback when
+    the node has no WebSocket at ``ws://host:port/ws``)."""
     _log_to_stderr()
     settings = get_settings()
 
@@ -161,13 +164,18 @@ def run_scheduler(
         session = await open_session(target.network, target.manifest, target.manifest_dir, settings)
         sender, source = await open_sender(session, settings, target.devnet_account)
         print(f"smainer scheduler: signing as {source}", file=sys.stderr)
-        scheduler = Scheduler(
-            session.reader, sender, SchedulerConfig(interval=interval, max_silence=max_silence)
-        )
+        config = SchedulerConfig(interval=interval, max_silence=max_silence)
         if once:
-            await scheduler.round()
-        else:
-            await _until_signalled(scheduler.run)
+            await Scheduler(session.reader, sender, config).round()
+            return 0
+        heads = HeadWatcher(
+            derive_ws_url(session.reader.market.rpc_url),
+            log=lambda line: log_event("scheduler.websocket", message=line),
+        )
+        try:
+            await _until_signalled(Scheduler(session.reader, sender, config, heads=heads).run)
+        finally:
+            await heads.close()
         return 0
 
     return _run("scheduler", main)

@@ -194,7 +194,7 @@ def plan(options: UpOptions) -> list[Part]:
                     "scheduler",
                     ("scheduler", *network, *signer, "--interval", "2"),
                     ready_log="signing as",
-                    shows="assigns open tasks every 2 s",
+                    shows="assigns open tasks as blocks arrive (every 2 s at the latest)",
                     env=env,
                 )
             )

@@ -2,7 +2,9 @@
 
 Nodes: 2 and 3 equal (tier 3), 4 below the tasks' tier, 5 registered but silent (no heartbeat).
 Then the scheduler and two provider workers (nodes 2 and 4) run side by side until tasks of
-every algorithm are computed and paid.
+every algorithm are computed and paid. Last, the wait between rounds: a new head announced over
+the devnet's WebSocket starts a round long before a 600 s interval, and with no WebSocket to be
+had the scheduler polls every interval as it always did.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -21,7 +24,9 @@ from provider.journal import Journal
 from provider.machine import Capabilities
 from provider.scheduler import Scheduler, SchedulerConfig
 from provider.worker import ProviderWorker, WorkerConfig
+from smainer.network.heads import HeadWatcher, derive_ws_url
 from smainer.payload import encode_json
+from tests.devnet.conftest import free_port
 from tests.provider.conftest import Deployed
 
 pytestmark = pytest.mark.slow
@@ -146,3 +151,70 @@ async def test_scheduler_and_two_providers_compute_and_get_paid(deployed: Deploy
     assert (await task_result(reader, ids[0]))["product"] == [[17], [39]]
     assert (await task_result(reader, ids[2]))["outputs"] == [[3.0]]
     assert (await task_result(reader, ids[3]))["product"] == [[2.0]]
+
+
+TIER_1 = Requirements(min_tier=1, max_execution_time=3600)
+PI = {"seed": 3, "samples": 100}
+
+
+async def assigned_after_first_round(
+    deployed: Deployed, scheduler: Scheduler, stop: asyncio.Event
+) -> float:
+    """Run ``scheduler`` until its first round has learned the chain as it is, then create a
+    task: the seconds until the task is Assigned (which only a later round can do)."""
+    reader = deployed.reader()
+    if await reader.get_task_count() == 0:  # run alone: nodes to assign to
+        await register_nodes(deployed)
+    head = await reader.latest_block()
+    running = asyncio.create_task(scheduler.run(stop))
+    try:
+        async with asyncio.timeout(30):
+            while scheduler.scanned_block < head:
+                await asyncio.sleep(0.02)
+        started = time.monotonic()
+        created = await create_task(reader, deployed.sender(0), "monte_carlo_pi", PI, ONE, TIER_1)
+        async with asyncio.timeout(30):
+            while (await reader.get_task(created.task_id)).status != TaskStatus.ASSIGNED:
+                await asyncio.sleep(0.05)
+        return time.monotonic() - started
+    finally:
+        stop.set()
+        async with asyncio.timeout(5):  # the stop event ends any wait, even a 600 s one
+            await running
+
+
+async def test_a_new_head_starts_a_round_long_before_the_interval(deployed: Deployed):
+    lines: list[str] = []
+    heads = HeadWatcher(derive_ws_url(deployed.url), log=lines.append)
+    scheduler = Scheduler(
+        deployed.reader(), deployed.sender(1), SchedulerConfig(interval=600), heads=heads
+    )
+    heads.start()
+    try:
+        async with asyncio.timeout(30):
+            while not heads.connected:
+                await asyncio.sleep(0.02)
+        waited = await assigned_after_first_round(deployed, scheduler, asyncio.Event())
+    finally:
+        await heads.close()
+    print(f"created -> assigned in {waited:.2f} s (interval 600 s)")
+    assert waited < 30
+    assert heads.notifications >= 1
+    assert lines == []
+
+
+async def test_without_a_websocket_it_polls_every_interval(deployed: Deployed):
+    lines: list[str] = []
+    heads = HeadWatcher(f"ws://127.0.0.1:{free_port()}/ws", log=lines.append)
+    scheduler = Scheduler(
+        deployed.reader(), deployed.sender(1), SchedulerConfig(interval=0.5), heads=heads
+    )
+    try:
+        waited = await assigned_after_first_round(deployed, scheduler, asyncio.Event())
+    finally:
+        await heads.close()
+    print(f"created -> assigned in {waited:.2f} s (interval 0.5 s, no WebSocket)")
+    assert waited < 30
+    assert heads.notifications == 0
+    assert len(lines) == 1, lines
+    assert lines[0].endswith("following the head by polling")

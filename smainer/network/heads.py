@@ -1,11 +1,13 @@
 """New heads and reorgs from the node's WebSocket: a wake-up and a reorg hint, never data.
 
-The runner, once synced, would otherwise look at the head every ``poll_interval``. With a
+A service that follows the chain (the indexer's runner once synced, the scheduler between
+rounds) would otherwise look at the head every poll interval. With a
 ``starknet_subscribeNewHeads`` subscription (starknet-py's ``WebsocketClient``; its reorg
 handler receives the spec's ``starknet_subscriptionReorg``) it looks as soon as a block is
 announced. Nothing is read from the notifications but "something changed" and, for a reorg, its
-first block: events are always fetched with ``starknet_getEvents``, so a lost notification,
-a dropped socket or a node without a WebSocket only costs latency (polling goes on regardless).
+first block: callers always read the chain over JSON-RPC, so a lost notification, a dropped
+socket or a node without a WebSocket only costs latency (polling goes on regardless).
+It lives in the core because several services use it and services never import each other.
 
 The socket is kept by one background task: a failed connect is logged once and then retried
 silently with backoff (the node may simply have no WebSocket), a dropped socket is logged once
@@ -22,20 +24,22 @@ from urllib.parse import urlsplit, urlunsplit
 from starknet_py.net.websockets.models import NewHeadsNotification, ReorgNotification
 from starknet_py.net.websockets.websocket_client import WebsocketClient
 
-from indexer.retry import Backoff
 from smainer.aio import cancel_and_wait
+from smainer.backoff import backoff_delay
 
 Log = Callable[[str], None]
 
-RECONNECT = Backoff(first=0.5, factor=2.0, cap=30.0)
-"""Waits between connection attempts: a node without a WebSocket is asked again at most
-every 30 s, which costs nothing and picks up a WebSocket that comes back."""
+RECONNECT_FIRST = 0.5
+"""Seconds before the first reconnect; each further wait doubles (:func:`backoff_delay`)."""
+RECONNECT_CAP = 30.0
+"""The longest wait between connection attempts: a node without a WebSocket is asked again at
+most every 30 s, which costs nothing and picks up a WebSocket that comes back."""
 
 
 def derive_ws_url(rpc_url: str) -> str:
     """``http://host:port/rpc`` -> ``ws://host:port/ws`` (``https`` -> ``wss``): where this
     project's devnet and starknet-devnet serve subscriptions. Other nodes put it elsewhere, in
-    which case the connect fails and the source polls (pass the URL explicitly)."""
+    which case the connect fails and the caller polls (pass the URL explicitly)."""
     parts = urlsplit(rpc_url)
     scheme = "wss" if parts.scheme == "https" else "ws"
     return urlunsplit((scheme, parts.netloc, "/ws", "", ""))
@@ -58,11 +62,13 @@ class HeadWatcher:
         *,
         log: Log,
         timeout: float = 10.0,
-        backoff: Backoff = RECONNECT,
+        reconnect_first: float = RECONNECT_FIRST,
+        reconnect_cap: float = RECONNECT_CAP,
     ) -> None:
         self.url = url
         self.timeout = timeout
-        self.backoff = backoff
+        self.reconnect_first = reconnect_first
+        self.reconnect_cap = reconnect_cap
         self._log = log
         self._news = asyncio.Event()
         self._reorged_from: int | None = None
@@ -129,7 +135,9 @@ class HeadWatcher:
                         "head by polling"
                     )
                 attempt += 1
-                await asyncio.sleep(self.backoff.delay(attempt))
+                await asyncio.sleep(
+                    backoff_delay(attempt, self.reconnect_first, self.reconnect_cap)
+                )
                 continue
             attempt = 0
             self.connected = True
