@@ -48,6 +48,10 @@ CREATE TABLE IF NOT EXISTS transactions (
 CACHED_BLOCKS = 256
 """Decoded blocks kept in memory: the head that clients poll, and a getEvents page's worth."""
 
+CACHED_TRANSACTIONS = 2048
+"""...and at most this many transactions in them (the newest block is kept whatever its size):
+with ``--block-time`` a block may hold thousands, at ~7.5 KiB each decoded."""
+
 _EVENT_BATCH = 256
 """Blocks' events read per query: a page of getEvents stops early, so read ahead only so far."""
 
@@ -100,6 +104,7 @@ class Archive:
         self.history = History(self._db)
         self._count = self._db.execute("SELECT COUNT(*) FROM blocks").fetchone()[0]
         self._cache: OrderedDict[int, _Entry] = OrderedDict()
+        self._cached_transactions = 0
 
     def close(self) -> None:
         """Delete the file (its rows are gone with it)."""
@@ -146,7 +151,7 @@ class Archive:
         self._db.execute("DELETE FROM blocks WHERE number >= ?", (first,))
         self._count = first
         for number in [number for number in self._cache if number >= first]:
-            del self._cache[number]
+            self._cached_transactions -= len(self._cache.pop(number)[1])
         return removed
 
     # All or nothing.
@@ -161,12 +166,24 @@ class Archive:
         self._db.execute(f"RELEASE {_SAVEPOINT}")
 
     def restore(self, mark: ArchiveMark) -> None:
-        """The request failed: the file, the count and the classes as :meth:`checkpoint` saw."""
-        self._db.execute(f"ROLLBACK TO {_SAVEPOINT}")
-        self._db.execute(f"RELEASE {_SAVEPOINT}")
-        self._count = mark.count
-        self.history.classes = dict(mark.classes)
-        self._cache.clear()
+        """The request failed: the file, the count and the classes as :meth:`checkpoint` saw.
+
+        The savepoint opened the file's only transaction, so when SQLite has already ended it
+        (a full disk or an I/O error rolls the whole transaction back) the file is as the
+        checkpoint saw it; the rest is put back whatever SQLite says.
+        """
+        try:
+            if self._db.in_transaction:
+                self._db.execute(f"ROLLBACK TO {_SAVEPOINT}")
+                self._db.execute(f"RELEASE {_SAVEPOINT}")
+        except sqlite3.Error:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+        finally:
+            self._count = mark.count
+            self.history.classes = dict(mark.classes)
+            self._cache.clear()
+            self._cached_transactions = 0
 
     # Reads.
 
@@ -257,6 +274,8 @@ class Archive:
 
     def _remember(self, number: int, entry: _Entry) -> None:
         self._cache[number] = entry
-        self._cache.move_to_end(number)
-        while len(self._cache) > CACHED_BLOCKS:
-            self._cache.popitem(last=False)
+        self._cached_transactions += len(entry[1])
+        while len(self._cache) > 1 and (
+            len(self._cache) > CACHED_BLOCKS or self._cached_transactions > CACHED_TRANSACTIONS
+        ):
+            self._cached_transactions -= len(self._cache.popitem(last=False)[1][1])

@@ -50,6 +50,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from devnet.dispatch import Dispatcher
 from devnet.errors import BlockNotFoundError
+from devnet.models import TransactionReceived
 from devnet.server import Worker
 from smainer.apibara import (
     StreamServicer,
@@ -224,7 +225,10 @@ class DnaStream(StreamServicer):
     # The devnet's listener hook: called on the worker thread with the chain's lock held.
 
     def on_chain_event(self, event: Any) -> None:
-        """``NewBlock``: remember its hash and parent; either kind wakes every stream."""
+        """``NewBlock``: remember its hash and parent; it and a ``Reorg`` wake every stream. A
+        ``TransactionReceived`` wakes none: the stream serves no pre-confirmed data."""
+        if isinstance(event, TransactionReceived):
+            return
         block = getattr(event, "block", None)
         if block is not None and block.block_hash is not None:
             if len(self._mined) >= MAX_REMEMBERED_BLOCKS:

@@ -8,7 +8,8 @@ of :class:`~devnet.state.Devnet` runs between :func:`checkpoint` and either :fun
 (one entry per write since the request began, which is why sealing a block no longer drops the
 journal: :func:`commit` does, once the request succeeded), and the archive of mined blocks,
 transactions and history (:mod:`devnet.archive`) rolls back a SQLite savepoint. Nothing is
-copied but the pre-confirmed block's list, so a checkpoint costs the same on a long chain.
+copied but the pre-confirmed block's list and the index of declared classes, so a checkpoint
+costs the same on a long chain.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from devnet.models import GasPrices
 from devnet.record import ChainRecord, Located
 from smainer.engine import BlockContext
 
-__all__ = ["Checkpoint", "checkpoint", "commit", "restore"]
+__all__ = ["Checkpoint", "checkpoint", "commit", "discard", "restore"]
 
 
 @dataclass(frozen=True)
@@ -65,11 +66,17 @@ def restore(record: ChainRecord, saved: Checkpoint) -> None:
     """Put ``record`` back as :func:`checkpoint` saw it; queued notifications are dropped.
 
     The archive (mined blocks, their transactions, the history) rolls back its savepoint, and
-    the live chain (or the one an abort replaced) is rolled back through its journal.
+    the live chain (or the one an abort replaced) is rolled back through its journal. A request
+    that replaced the whole record (restart, load) is undone by the caller, which drops the new
+    record (:func:`discard`).
     """
-    if record.archive is not saved.archive:
-        record.archive.close()
-    saved.archive.restore(saved.archive_mark)
+    try:
+        saved.archive.restore(saved.archive_mark)
+    finally:  # the archive's file may fail (a full disk): the rest is put back regardless
+        _restore_memory(record, saved)
+
+
+def _restore_memory(record: ChainRecord, saved: Checkpoint) -> None:
     saved.chain.rollback(saved.mark)
     saved.chain.set_block(saved.block)
     record.chain = saved.chain
@@ -85,6 +92,11 @@ def restore(record: ChainRecord, saved: Checkpoint) -> None:
     record.impersonated = saved.impersonated
     record.auto_impersonate = saved.auto_impersonate
     record.outbox = []
+
+
+def discard(record: ChainRecord) -> None:
+    """A record a failed request built and will not keep: delete its archive's file now."""
+    record.archive.close()
 
 
 def commit(record: ChainRecord, saved: Checkpoint | None = None) -> None:

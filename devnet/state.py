@@ -103,13 +103,15 @@ def _write(method: Callable[P, R]) -> Callable[P, R]:
             devnet._writing = True
             try:
                 result = method(*args, **kwargs)
+                rollback.commit(devnet._record, saved)
             except BaseException:
+                if devnet._record is not record:
+                    rollback.discard(devnet._record)
                 rollback.restore(record, saved)
                 devnet._record = record
                 raise
             finally:
                 devnet._writing = False
-            rollback.commit(devnet._record, saved)
             devnet._flush()
             return result
 

@@ -17,6 +17,7 @@ WebSocket, or a lost notification, only falls back to the interval's polling.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -26,7 +27,7 @@ from provider.escrow import EscrowReader, Node, TaskStatus, escrow_call
 from provider.logs import log_event
 from provider.scheduling import Candidate, choose, ineligibility
 from provider.transactions import Sender
-from smainer.aio import cancel_and_wait
+from smainer.aio import cancel_and_wait, gather_or_cancel
 from smainer.network.heads import HeadWatcher
 
 T = TypeVar("T")
@@ -40,6 +41,10 @@ without opening hundreds of connections to a public node at once when many tasks
 class SchedulerConfig:
     interval: float = 5.0
     """Seconds between rounds at most: a new head announced sooner starts the next round."""
+    min_gap: float = 0.5
+    """Seconds at least from one round's start to the next: a burst of blocks (one per
+    transaction on a devnet) starts a round every ``min_gap``, not one per block, so the
+    scheduler's reads do not crowd out the transactions it is waiting for."""
     max_silence: int = 900
     """A node whose last heartbeat is older than this (chain seconds) is not assigned."""
 
@@ -67,7 +72,7 @@ class Scheduler:
         start = max(self.scanned_block + 1, self.reader.market.from_block)
         if start > latest:
             return
-        registered, created, assigned = await asyncio.gather(
+        registered, created, assigned = await gather_or_cancel(
             *(self.reader.events(n, [], start, latest) for n in _LEARNED)
         )
         for _, event in registered:
@@ -87,11 +92,9 @@ class Scheduler:
             return []  # nothing to assign: the loads and nodes can wait for a round that needs them
         task_ids = sorted(set(self.assigned) | self.open_tasks)
         node_ids = sorted(self.nodes)
-        now, read_tasks, read_nodes = await asyncio.gather(
-            self.reader.chain_time(),
-            _bounded(self.reader.get_task(t) for t in task_ids),
-            _bounded(self.reader.get_node(a) for a in node_ids),
-        )
+        now = await self.reader.chain_time()
+        read_tasks = await _bounded(self.reader.get_task(t) for t in task_ids)
+        read_nodes = await _bounded(self.reader.get_node(a) for a in node_ids)
         tasks = dict(zip(task_ids, read_tasks, strict=True))
         for task_id in list(self.assigned):
             if tasks[task_id].status != TaskStatus.ASSIGNED:
@@ -151,19 +154,26 @@ class Scheduler:
         return done
 
     async def run(self, stop: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
         while not stop.is_set():
+            started = loop.time()
             try:
                 await self.round()
             except ProviderError as exc:
                 log_event("scheduler.error", error=str(exc), retryable=exc.retryable)
             await self._pause(stop)
+            rest = started + self.config.min_gap - loop.time()
+            if rest > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), rest)
         log_event("scheduler.stopped")
 
     async def _pause(self, stop: asyncio.Event) -> None:
         """Until ``stop`` is set, a new head is announced or ``interval`` seconds pass.
 
         A head announced during the round just run ends this wait at once (the watcher keeps
-        it until a wait takes it), so a block is never missed between two waits.
+        it until a wait takes it), so a block is never missed between two waits; ``min_gap``
+        then spaces the rounds of a burst of blocks.
         """
         waits: list[asyncio.Task[object]] = [asyncio.create_task(stop.wait())]
         if self.heads is not None:
@@ -188,4 +198,4 @@ async def _bounded(reads: Iterable[Awaitable[T]]) -> list[T]:
         async with slots:
             return await read
 
-    return list(await asyncio.gather(*(one(r) for r in reads)))
+    return await gather_or_cancel(*(one(r) for r in reads))

@@ -19,7 +19,7 @@ from devnet.models import Block, Located, NewBlock, Receipt
 from devnet.state import Devnet
 from provider.transactions import DEVNET_BOUNDS
 from smainer.network.accounts import signing_account
-from tests.devnet.test_node_helpers import listened, make_devnet, transfer_call
+from tests.devnet.test_node_helpers import chain_state, listened, make_devnet, transfer_call
 
 
 def _transfers(devnet: Devnet, count: int) -> list[int]:
@@ -165,3 +165,44 @@ def test_mined_transactions_do_not_stay_in_memory(monkeypatch: pytest.MonkeyPatc
     assert _reachable(devnet, Receipt) <= 4
     # ...and every one of them is still there to read.
     assert [devnet.get_transaction(tx).transaction.transaction_hash for tx in hashes] == hashes
+
+
+def test_a_full_disk_changes_nothing():
+    """SQLite ends the whole transaction when its file cannot grow (SQLITE_FULL): the savepoint
+    is gone, and the request must still be undone everywhere, not only in the file."""
+    devnet = make_devnet(accounts=2)
+    _, bob = devnet.predeployed_accounts
+    db = devnet._record.archive._db
+    pages = db.execute("PRAGMA page_count").fetchone()[0]
+    db.execute(f"PRAGMA max_page_count = {pages + 2}")
+    failure = None
+    for _ in range(50):
+        before = chain_state(devnet)
+        try:
+            devnet.mint(bob.address, 1)
+        except sqlite3.OperationalError as exc:
+            failure = exc
+            break
+    assert failure is not None, "the file never filled up"
+    assert "full" in str(failure)
+    assert chain_state(devnet) == before
+    assert devnet._record.pending == []
+
+    db.execute("PRAGMA max_page_count = 1073741823")
+    balance = devnet.balance(bob.address)
+    devnet.mint(bob.address, 1)
+    assert devnet.balance(bob.address) == balance + 1
+
+
+def test_big_blocks_are_cached_by_their_transactions(monkeypatch: pytest.MonkeyPatch):
+    """With ``--block-time`` a block holds many transactions: the cache counts those, not
+    blocks (keeping the newest block whatever its size)."""
+    monkeypatch.setattr(archive_module, "CACHED_TRANSACTIONS", 20)
+    devnet = make_devnet(mine_per_tx=False)
+    _, bob = devnet.predeployed_accounts
+    for _ in range(3):
+        for _ in range(15):
+            devnet.mint(bob.address, 1)
+        devnet.create_block()
+    assert _reachable(devnet, Located) == 15  # the newest block's
+    assert len(devnet.block_transactions(devnet.get_block(BlockId(number=1)))) == 15
